@@ -1,0 +1,447 @@
+//! The structural check: a YAML tree against its record kind's JSON Schema.
+//!
+//! serde stops at the first problem in a file and cannot say where a value
+//! was; this walk reports every unknown field, missing field and wrong value
+//! of a file at once, each at its own line and column. It reads the schema
+//! generated from `model.rs`, so the check, the types and `commonthread
+//! schema` always agree.
+
+use serde_json::Value;
+
+use crate::diagnostics::Diagnostic;
+use crate::model::Date;
+use crate::rules;
+use crate::yaml::{Node, NodeKind, Pos};
+
+/// One step of a path into a record: a field or a list index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Formats a path as `milestones[1].due`.
+pub fn format_path(steps: &[Step<'_>]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            Step::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Step::Index(index) => {
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// Checks `root` against `schema`; every problem found becomes a diagnostic
+/// of `file`. Returns true when the tree has the shape the schema asks for.
+pub fn check(root: &Node, schema: &Value, file: &str, root_pos: Pos, out: &mut Vec<Diagnostic>) -> bool {
+    let before = out.len();
+    let mut walker = Walker {
+        root_schema: schema,
+        file,
+        out,
+        path: Vec::new(),
+    };
+    walker.check(root, schema, root_pos);
+    out.len() == before
+}
+
+struct Walker<'s, 'n, 'o> {
+    root_schema: &'s Value,
+    file: &'o str,
+    out: &'o mut Vec<Diagnostic>,
+    path: Vec<Step<'n>>,
+}
+
+impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
+    fn push(&mut self, rule: &'static rules::Rule, pos: Pos, message: String, help: String) {
+        let path = format_path(&self.path);
+        self.out
+            .push(Diagnostic::new(rule, self.file, pos, message).path(path).help(help));
+    }
+
+    /// Follows `$ref` and single-branch `allOf` wrappers to the schema that
+    /// says what the value is.
+    fn resolve(&self, mut schema: &'s Value) -> &'s Value {
+        loop {
+            if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+                let pointer = reference.trim_start_matches('#');
+                match self.root_schema.pointer(pointer) {
+                    Some(target) => schema = target,
+                    None => return schema,
+                }
+            } else if let Some([only]) = schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+                schema = only;
+            } else {
+                return schema;
+            }
+        }
+    }
+
+    /// `anchor` is where a field missing from `node` is reported: the key
+    /// that holds it, or the list item, or the file's first line.
+    fn check(&mut self, node: &'n Node, schema: &'s Value, anchor: Pos) {
+        let schema = self.resolve(schema);
+        if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
+            if node.kind == NodeKind::Null && branches.iter().any(|b| self.allows_null(b)) {
+                return;
+            }
+            let non_null: Vec<&Value> = branches.iter().filter(|b| !is_null_schema(b)).collect();
+            let chosen = match non_null.as_slice() {
+                [only] => Some(*only),
+                _ => non_null.iter().copied().find(|b| self.type_matches(node, b)),
+            };
+            match chosen {
+                Some(branch) => self.check(node, branch, anchor),
+                None => self.wrong_type(node, schema),
+            }
+            return;
+        }
+        if !self.type_matches(node, schema) {
+            self.wrong_type(node, schema);
+            return;
+        }
+        if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+            self.check_word(node, allowed);
+            return;
+        }
+        match &node.kind {
+            NodeKind::Map(entries) => self.check_mapping(node, entries, schema, anchor),
+            NodeKind::Seq(items) => {
+                if let Some(item_schema) = schema.get("items") {
+                    for (index, item) in items.iter().enumerate() {
+                        self.path.push(Step::Index(index));
+                        self.check(item, item_schema, item.pos);
+                        self.path.pop();
+                    }
+                }
+            }
+            NodeKind::Str(text) if schema.get("format").and_then(Value::as_str) == Some("date") => {
+                if Date::parse(text).is_none() {
+                    let message = if looks_like_iso_date(text) {
+                        format!("`{text}` is not a real date")
+                    } else {
+                        format!("`{text}` is not a date written YYYY-MM-DD")
+                    };
+                    self.push(rules::INVALID_VALUE, node.pos, message, "write the date as YYYY-MM-DD, for example 2026-05-01, and check that the day exists in that month".into());
+                }
+            }
+            NodeKind::Int(_) | NodeKind::Float(_) => self.check_number(node, schema),
+            _ => {}
+        }
+    }
+
+    fn check_mapping(&mut self, node: &'n Node, entries: &'n [crate::yaml::Entry], schema: &'s Value, anchor: Pos) {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        let additional = schema.get("additionalProperties");
+        for entry in entries {
+            let property = properties.and_then(|p| p.get(&entry.key));
+            self.path.push(Step::Key(&entry.key));
+            match (property, additional) {
+                (Some(property_schema), _) => {
+                    if self.is_required(schema, &entry.key) && is_blank(&entry.value) {
+                        let message = format!("`{}` has no value", entry.key);
+                        self.push(rules::MISSING_FIELD, entry.key_pos, message, format!("give `{}` a value; it is required", entry.key));
+                    } else {
+                        self.check(&entry.value, property_schema, entry.key_pos);
+                    }
+                }
+                (None, Some(Value::Bool(false))) => {
+                    let known = properties.map(|p| p.keys().map(String::as_str).collect::<Vec<_>>()).unwrap_or_default();
+                    let help = match crate::suggest::closest(&entry.key, known.iter().copied()) {
+                        Some(near) => format!("did you mean `{near}`?"),
+                        None => format!("remove it, or use one of: {}", known.join(", ")),
+                    };
+                    let parent = format_path(&self.path[..self.path.len() - 1]);
+                    let message = if parent.is_empty() {
+                        format!("unknown field `{}`", entry.key)
+                    } else {
+                        format!("unknown field `{}` in `{parent}`", entry.key)
+                    };
+                    self.push(rules::UNKNOWN_FIELD, entry.key_pos, message, help);
+                }
+                (None, Some(value_schema)) if value_schema.is_object() => {
+                    self.check(&entry.value, value_schema, entry.key_pos);
+                }
+                (None, _) => {}
+            }
+            self.path.pop();
+        }
+        if let Some(required) = schema.get("required").and_then(Value::as_array) {
+            for name in required.iter().filter_map(Value::as_str) {
+                if !entries.iter().any(|e| e.key == name) {
+                    let message = match format_path(&self.path) {
+                        parent if parent.is_empty() => format!("required field `{name}` is missing"),
+                        parent => format!("required field `{name}` is missing from `{parent}`"),
+                    };
+                    self.path.push(Step::Key(name_static(properties, name)));
+                    self.push(rules::MISSING_FIELD, anchor, message, format!("add `{name}:` with a value"));
+                    self.path.pop();
+                }
+            }
+        }
+        let _ = node;
+    }
+
+    fn is_required(&self, schema: &Value, name: &str) -> bool {
+        schema
+            .get("required")
+            .and_then(Value::as_array)
+            .is_some_and(|names| names.iter().any(|n| n == name))
+    }
+
+    fn check_word(&mut self, node: &Node, allowed: &[Value]) {
+        let words: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+        let text = node.scalar_text();
+        if text.as_deref().is_some_and(|t| words.contains(&t)) && matches!(node.kind, NodeKind::Str(_)) {
+            return;
+        }
+        let shown = text.unwrap_or_else(|| node.kind_name().to_owned());
+        let field = self.path.iter().rev().find_map(|s| match s {
+            Step::Key(k) => Some(*k),
+            Step::Index(_) => None,
+        });
+        let what = field.unwrap_or("value");
+        let help = match crate::suggest::closest(&shown, words.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`? {what} is one of: {}", words.join(", ")),
+            None => format!("{what} is one of: {}", words.join(", ")),
+        };
+        self.push(rules::INVALID_VALUE, node.pos, format!("`{shown}` is not a valid {what}"), help);
+    }
+
+    fn check_number(&mut self, node: &Node, schema: &Value) {
+        let value = match node.kind {
+            NodeKind::Int(i) => i as f64,
+            NodeKind::Float(f) => f,
+            _ => return,
+        };
+        if !value.is_finite() {
+            self.push(rules::INVALID_VALUE, node.pos, "this number is not finite".into(), "write an ordinary number such as 12 or 4.5".into());
+            return;
+        }
+        if let Some(minimum) = schema.get("minimum").and_then(Value::as_f64) {
+            if value < minimum {
+                self.push(rules::INVALID_VALUE, node.pos, format!("{value} is below the least allowed value, {minimum}"), format!("use a number of at least {minimum}"));
+            }
+        }
+        let is_uint32 = schema.get("format").and_then(Value::as_str) == Some("uint32");
+        if is_uint32 && value > f64::from(u32::MAX) {
+            self.push(rules::INVALID_VALUE, node.pos, format!("{value} is too large"), "use a smaller whole number".into());
+        }
+    }
+
+    fn allows_null(&self, schema: &Value) -> bool {
+        let schema = self.resolve(schema);
+        types_of(schema).is_some_and(|types| types.contains(&"null"))
+    }
+
+    fn type_matches(&self, node: &Node, schema: &Value) -> bool {
+        let schema = self.resolve(schema);
+        let Some(types) = types_of(schema) else {
+            return true;
+        };
+        types.iter().any(|t| match (*t, &node.kind) {
+            ("null", NodeKind::Null) => true,
+            ("boolean", NodeKind::Bool(_)) => true,
+            ("integer", NodeKind::Int(_)) => true,
+            ("number", NodeKind::Int(_) | NodeKind::Float(_)) => true,
+            ("string", NodeKind::Str(_)) => true,
+            ("array", NodeKind::Seq(_)) => true,
+            ("object", NodeKind::Map(_)) => true,
+            _ => false,
+        })
+    }
+
+    fn wrong_type(&mut self, node: &Node, schema: &Value) {
+        let expected = self.describe(schema);
+        let found = match &node.kind {
+            NodeKind::Str(text) if text.chars().count() <= 40 => format!("`{text}`"),
+            _ => node.kind_name().to_owned(),
+        };
+        let help = if expected.starts_with("a date") {
+            "write the date as YYYY-MM-DD, for example 2026-05-01".to_owned()
+        } else if expected == "a list" {
+            "write one item per line, each starting with `- `".to_owned()
+        } else if expected.starts_with("a number") || expected.starts_with("a whole number") {
+            "write the number alone, without its unit (put the unit in `unit:`)".to_owned()
+        } else {
+            format!("write {expected} here")
+        };
+        self.push(rules::INVALID_VALUE, node.pos, format!("expected {expected}, found {found}"), help);
+    }
+
+    /// What a schema asks for, in words.
+    fn describe(&self, schema: &Value) -> String {
+        let schema = self.resolve(schema);
+        if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
+            let words: Vec<String> = branches.iter().filter(|b| !is_null_schema(b)).map(|b| self.describe(b)).collect();
+            return words.join(" or ");
+        }
+        if schema.get("format").and_then(Value::as_str) == Some("date") {
+            return "a date written YYYY-MM-DD".into();
+        }
+        if let Some(words) = schema.get("enum").and_then(Value::as_array) {
+            let words: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
+            return format!("one of {}", words.join(", "));
+        }
+        let types = types_of(schema).unwrap_or_default();
+        if types.contains(&"string") {
+            "text".into()
+        } else if types.contains(&"object") {
+            "a mapping of fields".into()
+        } else if types.contains(&"array") {
+            "a list".into()
+        } else if types.contains(&"integer") {
+            "a whole number".into()
+        } else if types.contains(&"number") {
+            "a number".into()
+        } else {
+            "a value".into()
+        }
+    }
+}
+
+fn types_of(schema: &Value) -> Option<Vec<&str>> {
+    match schema.get("type")? {
+        Value::String(t) => Some(vec![t.as_str()]),
+        Value::Array(types) => Some(types.iter().filter_map(Value::as_str).collect()),
+        _ => None,
+    }
+}
+
+fn is_null_schema(schema: &Value) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("null")
+}
+
+/// Null, or text with nothing in it.
+fn is_blank(node: &Node) -> bool {
+    match &node.kind {
+        NodeKind::Null => true,
+        NodeKind::Str(text) => text.trim().is_empty(),
+        _ => false,
+    }
+}
+
+fn looks_like_iso_date(text: &str) -> bool {
+    text.len() == 10 && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() })
+}
+
+/// The property name with the schema's lifetime, so a path can hold it.
+fn name_static<'s>(properties: Option<&'s serde_json::Map<String, Value>>, name: &'s str) -> &'s str {
+    properties
+        .and_then(|p| p.get_key_value(name))
+        .map_or(name, |(key, _)| key.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{RecordKind, schema};
+
+    fn diagnose(kind: RecordKind, yaml: &str) -> Vec<Diagnostic> {
+        let parsed = crate::yaml::parse(yaml, 0);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let mut out = Vec::new();
+        check(&parsed.root.unwrap(), schema(kind), "f.md", Pos::file_start(), &mut out);
+        out
+    }
+
+    fn summary(diagnostics: &[Diagnostic]) -> Vec<(String, u32, u32, String)> {
+        diagnostics
+            .iter()
+            .map(|d| (d.rule.name.to_owned(), d.pos.line, d.pos.column, d.path.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_minimal_engagement_is_clean() {
+        assert!(diagnose(RecordKind::Engagement, "title: T\nstatus: prospect\nowner: Dana\n").is_empty());
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_reported_at_its_place() {
+        let yaml = "title: T\nstatus: yes\nowner: Dana\nmielstones: []\nmilestones:\n  - id: A\n    due: 2026-02-30\n  - title: B\n    due: 2026-03-01\n";
+        let found = summary(&diagnose(RecordKind::Engagement, yaml));
+        assert_eq!(
+            found,
+            vec![
+                ("invalid-value".into(), 2, 9, "status".into()),
+                ("unknown-field".into(), 4, 1, "mielstones".into()),
+                ("invalid-value".into(), 7, 10, "milestones[0].due".into()),
+                ("missing-field".into(), 6, 5, "milestones[0].title".into()),
+                ("missing-field".into(), 8, 5, "milestones[1].id".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn suggestions_name_the_closest_field_and_word() {
+        let found = diagnose(RecordKind::Engagement, "title: T\nstatus: actve\nowner: D\nmielstones: []\n");
+        assert!(found[0].help.contains("did you mean `active`?"), "{}", found[0].help);
+        assert!(found[1].help.contains("did you mean `milestones`?"), "{}", found[1].help);
+    }
+
+    #[test]
+    fn null_or_empty_required_text_is_missing() {
+        let found = summary(&diagnose(RecordKind::Engagement, "title: ~\nstatus: active\nowner: ''\n"));
+        assert_eq!(
+            found,
+            vec![("missing-field".into(), 1, 1, "title".into()), ("missing-field".into(), 3, 1, "owner".into())]
+        );
+    }
+
+    #[test]
+    fn missing_top_level_field_is_on_line_one() {
+        let found = summary(&diagnose(RecordKind::Engagement, "title: T\nowner: D\n"));
+        assert_eq!(found, vec![("missing-field".into(), 1, 1, "status".into())]);
+    }
+
+    #[test]
+    fn missing_field_in_a_section_points_at_its_key() {
+        let found = summary(&diagnose(RecordKind::Engagement, "title: T\nstatus: active\nowner: D\nreview:\n  date: 2026-01-01\n"));
+        assert_eq!(found, vec![("missing-field".into(), 4, 1, "review.decision".into())]);
+    }
+
+    #[test]
+    fn wrong_types_are_invalid_values() {
+        let found = summary(&diagnose(
+            RecordKind::Engagement,
+            "title: T\nstatus: active\nowner: D\nstart: 20260101\nmilestones: A\nupdates: {cadence_days: 0}\nsuccess:\n  metrics:\n    - {id: x, name: X, baseline: 10 days, target: .nan}\n",
+        ));
+        assert_eq!(
+            found,
+            vec![
+                ("invalid-value".into(), 4, 8, "start".into()),
+                ("invalid-value".into(), 5, 13, "milestones".into()),
+                ("invalid-value".into(), 6, 25, "updates.cadence_days".into()),
+                ("invalid-value".into(), 9, 34, "success.metrics[0].baseline".into()),
+                ("invalid-value".into(), 9, 51, "success.metrics[0].target".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn optional_sections_may_be_left_empty() {
+        assert!(diagnose(RecordKind::Engagement, "title: T\nstatus: prospect\nowner: D\nwins:\nmilestones: ~\nreview:\n").is_empty());
+    }
+
+    #[test]
+    fn numbers_and_booleans_are_accepted_as_text() {
+        assert!(diagnose(RecordKind::Engagement, "title: 2026\nstatus: prospect\nowner: true\n").is_empty());
+    }
+
+    #[test]
+    fn config_rule_levels_are_checked() {
+        let found = summary(&diagnose(RecordKind::Config, "rules:\n  update-overdue: loud\n"));
+        assert_eq!(found, vec![("invalid-value".into(), 2, 19, "rules.update-overdue".into())]);
+    }
+}

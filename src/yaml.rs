@@ -1,0 +1,596 @@
+//! A YAML document read into a tree that remembers where every key and value
+//! stands, so that every diagnostic, not only syntax errors, can point at the
+//! exact line and column. serde_yaml gives no positions for values; this tree
+//! is built from saphyr-parser's events, which carry them.
+//!
+//! Scalars are resolved as YAML 1.2's core schema says (`yes` is a string).
+//! Repeated keys, deep nesting and alias bombs are refused here, before any
+//! typed deserialization, so nothing downstream can be fed a hostile tree.
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use serde_yaml::{Mapping, Number, Value};
+
+/// Deeper than this is not a record anyone writes; refusing it keeps every
+/// recursive step below (checks, conversion, drop) far from the stack's end.
+pub const MAX_DEPTH: usize = 64;
+/// Values that aliases may copy in one document; a few aliases of aliases
+/// otherwise grow exponentially (the "billion laughs").
+pub const MAX_ALIAS_COPIES: usize = 10_000;
+
+/// A position in a file: 1-based line and column (in characters), and the
+/// length in characters of what is there, for the caret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+    pub len: u32,
+}
+
+impl Pos {
+    pub const fn new(line: u32, column: u32, len: u32) -> Pos {
+        Pos { line, column, len }
+    }
+
+    /// Line 1, column 1: where a file-level problem is reported.
+    pub const fn file_start() -> Pos {
+        Pos::new(1, 1, 0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_pos: Pos,
+    pub value: Node,
+}
+
+/// Something wrong with the YAML itself, at a position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YamlError {
+    pub pos: Pos,
+    pub message: String,
+    pub help: String,
+}
+
+/// The outcome of reading one document: the tree (absent when the syntax is
+/// broken beyond repair) and every problem found on the way.
+#[derive(Debug)]
+pub struct Parsed {
+    pub root: Option<Node>,
+    pub errors: Vec<YamlError>,
+}
+
+impl Node {
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            NodeKind::Null => "nothing",
+            NodeKind::Bool(_) => "true/false",
+            NodeKind::Int(_) | NodeKind::Float(_) => "a number",
+            NodeKind::Str(_) => "text",
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Map(_) => "a mapping",
+        }
+    }
+
+    /// The value under `key`, when this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        match &self.kind {
+            NodeKind::Map(entries) => entries.iter().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+
+    pub fn item(&self, index: usize) -> Option<&Node> {
+        match &self.kind {
+            NodeKind::Seq(items) => items.get(index),
+            _ => None,
+        }
+    }
+
+    /// The scalar as the text it spells (numbers and booleans included).
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.kind {
+            NodeKind::Str(s) => Some(s.clone()),
+            NodeKind::Int(i) => Some(i.to_string()),
+            NodeKind::Float(f) => Some(f.to_string()),
+            NodeKind::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The same tree as a serde_yaml value, for typed deserialization. Null
+    /// entries are left out so that `wins:` reads as "no wins".
+    pub fn to_value(&self) -> Value {
+        match &self.kind {
+            NodeKind::Null => Value::Null,
+            NodeKind::Bool(b) => Value::Bool(*b),
+            NodeKind::Int(i) => Value::Number(Number::from(*i)),
+            NodeKind::Float(f) => Value::Number(Number::from(*f)),
+            NodeKind::Str(s) => Value::String(s.clone()),
+            NodeKind::Seq(items) => Value::Sequence(items.iter().map(Node::to_value).collect()),
+            NodeKind::Map(entries) => {
+                let mut map = Mapping::with_capacity(entries.len());
+                for entry in entries {
+                    if entry.value.kind != NodeKind::Null {
+                        map.insert(Value::String(entry.key.clone()), entry.value.to_value());
+                    }
+                }
+                Value::Mapping(map)
+            }
+        }
+    }
+}
+
+/// Reads one YAML document. `line_offset` is the number of lines before the
+/// document in its file, so positions are the file's own.
+pub fn parse(text: &str, line_offset: u32) -> Parsed {
+    let mut builder = Builder {
+        line_offset,
+        stack: Vec::new(),
+        anchors: Vec::new(),
+        alias_copies: 0,
+        root: None,
+        errors: Vec::new(),
+        documents: 0,
+    };
+    for event in Parser::new_from_str(text) {
+        match event {
+            Ok((event, span)) => {
+                if let Err(fatal) = builder.event(event, span) {
+                    builder.errors.push(fatal);
+                    return Parsed {
+                        root: None,
+                        errors: builder.errors,
+                    };
+                }
+            }
+            Err(scan) => {
+                let marker = scan.marker();
+                let message = if scan.info().contains("recursion limit") {
+                    format!("values are nested more than {MAX_DEPTH} levels deep")
+                } else {
+                    format!("YAML syntax: {}", scan.info())
+                };
+                builder.errors.push(YamlError {
+                    pos: Pos::new(
+                        to_u32(marker.line()) + line_offset,
+                        to_u32(marker.col()) + 1,
+                        1,
+                    ),
+                    message,
+                    help: "fix the YAML here; quote a text that holds `: `, `#` or starts with a special character".into(),
+                });
+                return Parsed {
+                    root: None,
+                    errors: builder.errors,
+                };
+            }
+        }
+    }
+    Parsed {
+        root: builder.root,
+        errors: builder.errors,
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A collection being built, with the key waiting for its value.
+enum Open {
+    Seq {
+        node: Node,
+        anchor: usize,
+    },
+    Map {
+        node: Node,
+        anchor: usize,
+        pending_key: Option<(String, Pos)>,
+    },
+}
+
+struct Builder {
+    line_offset: u32,
+    stack: Vec<Open>,
+    anchors: Vec<(usize, Node)>,
+    alias_copies: usize,
+    root: Option<Node>,
+    errors: Vec<YamlError>,
+    documents: usize,
+}
+
+impl Builder {
+    fn pos(&self, span: &Span) -> Pos {
+        let start = span.start;
+        let len = span.end.index().saturating_sub(start.index());
+        Pos::new(
+            to_u32(start.line()) + self.line_offset,
+            to_u32(start.col()) + 1,
+            to_u32(len),
+        )
+    }
+
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), YamlError> {
+        let pos = self.pos(&span);
+        match event {
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(YamlError {
+                        pos,
+                        message: "a second YAML document starts here".into(),
+                        help: "keep one document: remove this `---` or `...` line".into(),
+                    });
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let is_key_position = matches!(
+                    self.stack.last(),
+                    Some(Open::Map {
+                        pending_key: None,
+                        ..
+                    })
+                );
+                if is_key_position {
+                    if let Some(Open::Map { pending_key, .. }) = self.stack.last_mut() {
+                        *pending_key = Some((text.into_owned(), pos));
+                    }
+                    return Ok(());
+                }
+                let force_string = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let kind = if style == ScalarStyle::Plain && !force_string {
+                    resolve_plain(&text)
+                } else {
+                    NodeKind::Str(text.into_owned())
+                };
+                self.complete(Node { kind, pos }, anchor)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.open(
+                    Open::Seq {
+                        node: Node {
+                            kind: NodeKind::Seq(Vec::new()),
+                            pos,
+                        },
+                        anchor,
+                    },
+                    pos,
+                )?;
+            }
+            Event::MappingStart(anchor, _) => {
+                self.open(
+                    Open::Map {
+                        node: Node {
+                            kind: NodeKind::Map(Vec::new()),
+                            pos,
+                        },
+                        anchor,
+                        pending_key: None,
+                    },
+                    pos,
+                )?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (mut node, anchor) = match self.stack.pop() {
+                    Some(Open::Seq { node, anchor }) => (node, anchor),
+                    Some(Open::Map { node, anchor, .. }) => (node, anchor),
+                    None => return Ok(()),
+                };
+                if let NodeKind::Map(entries) = &mut node.kind {
+                    self.drop_repeated_keys(entries);
+                }
+                self.complete(node, anchor)?;
+            }
+            Event::Alias(id) => {
+                let Some(original) = self
+                    .anchors
+                    .iter()
+                    .rev()
+                    .find(|(anchor, _)| *anchor == id)
+                    .map(|(_, node)| node.clone())
+                else {
+                    return Err(YamlError {
+                        pos,
+                        message: "this alias names no anchor".into(),
+                        help: "define the anchor (`&name`) before using `*name`".into(),
+                    });
+                };
+                self.alias_copies += count_nodes(&original);
+                if self.alias_copies > MAX_ALIAS_COPIES {
+                    return Err(YamlError {
+                        pos,
+                        message: format!(
+                            "aliases here copy more than {MAX_ALIAS_COPIES} values (an alias bomb?)"
+                        ),
+                        help: "write the values out instead of nesting aliases".into(),
+                    });
+                }
+                // A copy keeps the original's positions; the alias is where
+                // it was used, which is what a diagnostic should show.
+                let mut copy = original;
+                copy.pos = pos;
+                self.complete(copy, 0)?;
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, open: Open, pos: Pos) -> Result<(), YamlError> {
+        if let Some(Open::Map {
+            pending_key: None, ..
+        }) = self.stack.last()
+        {
+            return Err(YamlError {
+                pos,
+                message: "a list or mapping is used as a key".into(),
+                help: "keys are plain words such as `title` or `due`".into(),
+            });
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError {
+                pos,
+                message: format!("values are nested more than {MAX_DEPTH} levels deep"),
+                help: "records are at most a few levels deep; check the indentation".into(),
+            });
+        }
+        self.stack.push(open);
+        Ok(())
+    }
+
+    /// Hands a finished node to its parent, or makes it the root.
+    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
+        if anchor != 0 {
+            self.anchors.push((anchor, node.clone()));
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Open::Seq { node: parent, .. }) => {
+                if let NodeKind::Seq(items) = &mut parent.kind {
+                    items.push(node);
+                }
+            }
+            Some(Open::Map {
+                node: parent,
+                pending_key,
+                ..
+            }) => {
+                let Some((key, key_pos)) = pending_key.take() else {
+                    return Err(YamlError {
+                        pos: node.pos,
+                        message: "a list or mapping is used as a key".into(),
+                        help: "keys are plain words such as `title` or `due`".into(),
+                    });
+                };
+                if let NodeKind::Map(entries) = &mut parent.kind {
+                    entries.push(Entry {
+                        key,
+                        key_pos,
+                        value: node,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A repeated key is an error at its second occurrence; the first one
+    /// stays so the rest of the record can still be checked.
+    fn drop_repeated_keys(&mut self, entries: &mut Vec<Entry>) {
+        if entries.len() < 2 {
+            return;
+        }
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by(|&a, &b| entries[a].key.cmp(&entries[b].key).then(a.cmp(&b)));
+        let mut repeated = vec![false; entries.len()];
+        for pair in order.windows(2) {
+            if entries[pair[0]].key == entries[pair[1]].key {
+                repeated[pair[1]] = true;
+            }
+        }
+        if !repeated.contains(&true) {
+            return;
+        }
+        let mut index = 0;
+        entries.retain(|entry| {
+            let keep = !repeated[index];
+            if !keep {
+                self.errors.push(YamlError {
+                    pos: entry.key_pos,
+                    message: format!("`{}` is given twice", entry.key),
+                    help: "keep one of the two: YAML would silently use only one".into(),
+                });
+            }
+            index += 1;
+            keep
+        });
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    match &node.kind {
+        NodeKind::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        NodeKind::Map(entries) => 1 + entries.iter().map(|e| count_nodes(&e.value)).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar.
+fn resolve_plain(text: &str) -> NodeKind {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return NodeKind::Null,
+        "true" | "True" | "TRUE" => return NodeKind::Bool(true),
+        "false" | "False" | "FALSE" => return NodeKind::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return NodeKind::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return NodeKind::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return NodeKind::Float(f64::NAN),
+        _ => {}
+    }
+    if let Some(kind) = resolve_int(text) {
+        return kind;
+    }
+    if is_core_float(text) {
+        if let Ok(f) = text.parse::<f64>() {
+            return NodeKind::Float(f);
+        }
+    }
+    NodeKind::Str(text.to_owned())
+}
+
+fn resolve_int(text: &str) -> Option<NodeKind> {
+    let (digits, radix) = if let Some(hex) = text.strip_prefix("0x") {
+        (hex, 16)
+    } else if let Some(octal) = text.strip_prefix("0o") {
+        (octal, 8)
+    } else {
+        (text, 10)
+    };
+    let unsigned = if radix == 10 {
+        digits.strip_prefix(['-', '+']).unwrap_or(digits)
+    } else {
+        digits
+    };
+    if unsigned.is_empty() || !unsigned.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    match i64::from_str_radix(digits, radix) {
+        Ok(i) => Some(NodeKind::Int(i)),
+        // Too large for an integer: still a number.
+        Err(_) => digits.parse::<f64>().ok().map(NodeKind::Float),
+    }
+}
+
+/// `[-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`
+fn is_core_float(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(at) => (&body[..at], Some(&body[at + 1..])),
+        None => (body, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((whole, fraction)) => {
+            whole.chars().all(|c| c.is_ascii_digit())
+                && fraction.chars().all(|c| c.is_ascii_digit())
+                && (!whole.is_empty() || !fraction.is_empty())
+        }
+        None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let digits = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Node {
+        let parsed = parse(text, 0);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        parsed.root.expect("a root")
+    }
+
+    #[test]
+    fn positions_are_one_based_and_in_characters() {
+        let node = root("title: Straße\nmilestones:\n  - id: A\n    due: 2026-05-01\n");
+        let title = node.get("title").unwrap();
+        assert_eq!(title.key_pos, Pos::new(1, 1, 5));
+        assert_eq!(title.value.pos, Pos::new(1, 8, 6));
+        let due = node.get("milestones").unwrap().value.item(0).unwrap().get("due").unwrap();
+        assert_eq!(due.value.pos, Pos::new(4, 10, 10));
+    }
+
+    #[test]
+    fn line_offset_is_added() {
+        let parsed = parse("a: 1\n", 1);
+        assert_eq!(parsed.root.unwrap().get("a").unwrap().value.pos.line, 2);
+    }
+
+    #[test]
+    fn yaml_1_2_scalars() {
+        let node = root("a: yes\nb: no\nc: ~\nd: 12\ne: 1.5\nf: true\ng: '12'\nh: 2026-05-01\ni:\nj: 0x1F\nk: 1e3\n");
+        let kind = |k: &str| node.get(k).unwrap().value.kind.clone();
+        assert_eq!(kind("a"), NodeKind::Str("yes".into()));
+        assert_eq!(kind("b"), NodeKind::Str("no".into()));
+        assert_eq!(kind("c"), NodeKind::Null);
+        assert_eq!(kind("d"), NodeKind::Int(12));
+        assert_eq!(kind("e"), NodeKind::Float(1.5));
+        assert_eq!(kind("f"), NodeKind::Bool(true));
+        assert_eq!(kind("g"), NodeKind::Str("12".into()));
+        assert_eq!(kind("h"), NodeKind::Str("2026-05-01".into()));
+        assert_eq!(kind("i"), NodeKind::Null);
+        assert_eq!(kind("j"), NodeKind::Int(31));
+        assert_eq!(kind("k"), NodeKind::Float(1000.0));
+    }
+
+    #[test]
+    fn repeated_key_is_reported_at_its_second_occurrence() {
+        let parsed = parse("title: One\nstatus: active\ntitle: Two\n", 0);
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(parsed.errors[0].pos, Pos::new(3, 1, 5));
+        let root = parsed.root.unwrap();
+        assert_eq!(root.get("title").unwrap().value.kind, NodeKind::Str("One".into()));
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (name, prev) in ["b", "c", "d", "e", "f"].iter().zip(["a", "b", "c", "d", "e"]) {
+            text.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        let parsed = parse(&text, 0);
+        assert!(parsed.root.is_none());
+        assert!(parsed.errors[0].message.contains("alias bomb"));
+    }
+
+    #[test]
+    fn small_aliases_are_copied() {
+        let node = root("a: &x {k: 1}\nb: *x\n");
+        assert_eq!(node.get("b").unwrap().value.get("k").unwrap().value.kind, NodeKind::Int(1));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing() {
+        let text = format!("a: {}{}", "[".repeat(20_000), "]".repeat(20_000));
+        let parsed = parse(&text, 0);
+        assert!(parsed.root.is_none());
+        assert!(parsed.errors[0].message.contains("nested"), "{:?}", parsed.errors);
+    }
+
+    #[test]
+    fn syntax_error_has_a_position() {
+        let parsed = parse("title: [unclosed\nstatus: active\n", 3);
+        assert!(parsed.root.is_none());
+        assert!(parsed.errors[0].pos.line >= 4);
+    }
+
+    #[test]
+    fn null_entries_are_left_out_of_the_value() {
+        let node = root("wins:\ntitle: x\n");
+        let value = node.to_value();
+        assert!(value.get("wins").is_none());
+        assert_eq!(value.get("title").and_then(Value::as_str), Some("x"));
+    }
+}
