@@ -43,7 +43,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(rule: &'static Rule, file: &str, pos: Pos, message: impl Into<String>) -> Diagnostic {
+    pub fn new(
+        rule: &'static Rule,
+        file: &str,
+        pos: Pos,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             rule,
             severity: match rule.kind {
@@ -72,18 +77,29 @@ impl Diagnostic {
 
     /// Keeps the line the diagnostic points at, for the snippet.
     pub fn with_source(mut self, text: &str) -> Diagnostic {
-        if self.pos.line >= 1 {
+        self.attach_source(text);
+        self
+    }
+
+    /// Keeps the line of `text` the diagnostic points at, unless it has one.
+    pub fn attach_source(&mut self, text: &str) {
+        if self.source_line.is_none() && self.pos.line >= 1 {
             self.source_line = text
                 .split('\n')
                 .nth(self.pos.line as usize - 1)
                 .map(|line| line.trim_end_matches('\r').to_owned());
         }
-        self
     }
 
     /// Output order: by file, then position, then rule.
     pub fn sort_key(&self) -> (&str, u32, u32, &'static str, &str) {
-        (&self.file, self.pos.line, self.pos.column, self.rule.name, &self.message)
+        (
+            &self.file,
+            self.pos.line,
+            self.pos.column,
+            self.rule.name,
+            &self.message,
+        )
     }
 }
 
@@ -99,7 +115,10 @@ pub struct Summary {
 
 impl Summary {
     pub fn count(&mut self, diagnostics: &[Diagnostic]) {
-        self.errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        self.errors = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
         self.warnings = diagnostics.len() - self.errors;
     }
 }
@@ -112,7 +131,12 @@ pub enum Format {
 }
 
 /// Renders every diagnostic and the summary in the chosen format.
-pub fn report(format: Format, diagnostics: &[Diagnostic], summary: &Summary, color: bool) -> String {
+pub fn report(
+    format: Format,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+    color: bool,
+) -> String {
     match format {
         Format::Human => human(diagnostics, summary, color),
         Format::Json => json(diagnostics, summary),
@@ -121,9 +145,13 @@ pub fn report(format: Format, diagnostics: &[Diagnostic], summary: &Summary, col
 }
 
 fn human(diagnostics: &[Diagnostic], summary: &Summary, color: bool) -> String {
-    use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+    use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     for d in diagnostics {
         let level = match d.severity {
@@ -136,8 +164,14 @@ fn human(diagnostics: &[Diagnostic], summary: &Summary, color: bool) -> String {
                 let start = byte_offset(line, d.pos.column as usize - 1);
                 let width = d.pos.len.max(1) as usize;
                 let end = byte_offset(line, d.pos.column as usize - 1 + width).max(start);
-                let end = if end == start { (start + 1).min(line.len()) } else { end };
-                let mut snippet = Snippet::source(line.as_str()).line_start(d.pos.line as usize).path(d.file.as_str());
+                let end = if end == start {
+                    (start + 1).min(line.len())
+                } else {
+                    end
+                };
+                let mut snippet = Snippet::source(line.as_str())
+                    .line_start(d.pos.line as usize)
+                    .path(d.file.as_str());
                 if start < end || line.is_empty() {
                     snippet = snippet.annotation(AnnotationKind::Primary.span(start..end));
                 }
@@ -149,7 +183,7 @@ fn human(diagnostics: &[Diagnostic], summary: &Summary, color: bool) -> String {
                     .char_column(d.pos.column.max(1) as usize),
             ),
         };
-        let report = [located, Group::with_title(Level::HELP.secondary_title(d.help.as_str()))];
+        let report = [located.element(Level::HELP.message(d.help.as_str()))];
         out.push_str(&renderer.render(&report));
         out.push_str("\n\n");
     }
@@ -159,11 +193,14 @@ fn human(diagnostics: &[Diagnostic], summary: &Summary, color: bool) -> String {
 
 /// The byte offset of the `chars`-th character of `line` (clamped to its end).
 fn byte_offset(line: &str, chars: usize) -> usize {
-    line.char_indices().nth(chars).map_or(line.len(), |(at, _)| at)
+    line.char_indices()
+        .nth(chars)
+        .map_or(line.len(), |(at, _)| at)
 }
 
 pub fn summary_line(summary: &Summary) -> String {
-    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     format!(
         "checked {} ({}, {}): {}, {}",
         plural(summary.files, "file", "files"),
@@ -234,7 +271,9 @@ fn github(diagnostics: &[Diagnostic], summary: &Summary) -> String {
 
 /// GitHub's workflow-command escaping for the message part.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// GitHub's escaping for `file=`, `title=` and the other properties.
@@ -248,21 +287,39 @@ mod tests {
     use crate::rules;
 
     fn sample() -> Diagnostic {
-        Diagnostic::new(rules::MILESTONE_OVERDUE, "acme/sales.md", Pos::new(3, 10, 10), "milestone B was due 2026-05-01 and is not done")
-            .path("milestones[1].due")
-            .with_source("---\nmilestones:\n    due: 2026-05-01\n---\n")
+        Diagnostic::new(
+            rules::MILESTONE_OVERDUE,
+            "acme/sales.md",
+            Pos::new(3, 10, 10),
+            "milestone B was due 2026-05-01 and is not done",
+        )
+        .path("milestones[1].due")
+        .with_source("---\nmilestones:\n    due: 2026-05-01\n---\n")
     }
 
     #[test]
     fn human_output_points_a_caret_at_the_value() {
-        let mut summary = Summary { files: 1, clients: 1, engagements: 1, ..Summary::default() };
+        let mut summary = Summary {
+            files: 1,
+            clients: 1,
+            engagements: 1,
+            ..Summary::default()
+        };
         summary.count(&[sample()]);
         let text = report(Format::Human, &[sample()], &summary, false);
-        assert!(text.contains("warning[milestone-overdue]: milestone B was due 2026-05-01 and is not done"), "{text}");
+        assert!(
+            text.contains(
+                "warning[milestone-overdue]: milestone B was due 2026-05-01 and is not done"
+            ),
+            "{text}"
+        );
         assert!(text.contains("--> acme/sales.md:3:10"), "{text}");
         assert!(text.contains("^^^^^^^^^^"), "{text}");
         assert!(text.contains("help: "), "{text}");
-        assert!(text.ends_with("checked 1 file (1 client, 1 engagement): 0 errors, 1 warning\n"), "{text}");
+        assert!(
+            text.ends_with("checked 1 file (1 client, 1 engagement): 0 errors, 1 warning\n"),
+            "{text}"
+        );
     }
 
     #[test]

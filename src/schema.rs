@@ -44,7 +44,12 @@ fn allow_null_for_optional_fields(value: &mut Value) {
             let required: Vec<String> = object
                 .get("required")
                 .and_then(Value::as_array)
-                .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+                .map(|names| {
+                    names
+                        .iter()
+                        .filter_map(|n| n.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
             if let Some(Value::Object(properties)) = object.get_mut("properties") {
                 for (name, property) in properties.iter_mut() {
@@ -82,6 +87,9 @@ mod tests {
 
     #[test]
     fn dump() {
-        println!("{}", serde_json::to_string_pretty(schema(RecordKind::Engagement)).unwrap());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(schema(RecordKind::Engagement)).unwrap()
+        );
     }
 }

@@ -11,39 +11,17 @@ use serde_json::Value;
 use crate::diagnostics::Diagnostic;
 use crate::model::Date;
 use crate::rules;
-use crate::yaml::{Node, NodeKind, Pos};
-
-/// One step of a path into a record: a field or a list index.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-/// Formats a path as `milestones[1].due`.
-pub fn format_path(steps: &[Step<'_>]) -> String {
-    let mut out = String::new();
-    for step in steps {
-        match step {
-            Step::Key(key) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-            }
-            Step::Index(index) => {
-                out.push('[');
-                out.push_str(&index.to_string());
-                out.push(']');
-            }
-        }
-    }
-    out
-}
+use crate::yaml::{Node, NodeKind, Pos, Step, format_path};
 
 /// Checks `root` against `schema`; every problem found becomes a diagnostic
 /// of `file`. Returns true when the tree has the shape the schema asks for.
-pub fn check(root: &Node, schema: &Value, file: &str, root_pos: Pos, out: &mut Vec<Diagnostic>) -> bool {
+pub fn check(
+    root: &Node,
+    schema: &Value,
+    file: &str,
+    root_pos: Pos,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
     let before = out.len();
     let mut walker = Walker {
         root_schema: schema,
@@ -65,8 +43,11 @@ struct Walker<'s, 'n, 'o> {
 impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
     fn push(&mut self, rule: &'static rules::Rule, pos: Pos, message: String, help: String) {
         let path = format_path(&self.path);
-        self.out
-            .push(Diagnostic::new(rule, self.file, pos, message).path(path).help(help));
+        self.out.push(
+            Diagnostic::new(rule, self.file, pos, message)
+                .path(path)
+                .help(help),
+        );
     }
 
     /// Follows `$ref` and single-branch `allOf` wrappers to the schema that
@@ -79,7 +60,11 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
                     Some(target) => schema = target,
                     None => return schema,
                 }
-            } else if let Some([only]) = schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+            } else if let Some([only]) = schema
+                .get("allOf")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+            {
                 schema = only;
             } else {
                 return schema;
@@ -98,7 +83,10 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
             let non_null: Vec<&Value> = branches.iter().filter(|b| !is_null_schema(b)).collect();
             let chosen = match non_null.as_slice() {
                 [only] => Some(*only),
-                _ => non_null.iter().copied().find(|b| self.type_matches(node, b)),
+                _ => non_null
+                    .iter()
+                    .copied()
+                    .find(|b| self.type_matches(node, b)),
             };
             match chosen {
                 Some(branch) => self.check(node, branch, anchor),
@@ -125,22 +113,29 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
                     }
                 }
             }
-            NodeKind::Str(text) if schema.get("format").and_then(Value::as_str) == Some("date") => {
-                if Date::parse(text).is_none() {
-                    let message = if looks_like_iso_date(text) {
-                        format!("`{text}` is not a real date")
-                    } else {
-                        format!("`{text}` is not a date written YYYY-MM-DD")
-                    };
-                    self.push(rules::INVALID_VALUE, node.pos, message, "write the date as YYYY-MM-DD, for example 2026-05-01, and check that the day exists in that month".into());
-                }
+            NodeKind::Str(text)
+                if schema.get("format").and_then(Value::as_str) == Some("date")
+                    && Date::parse(text).is_none() =>
+            {
+                let message = if looks_like_iso_date(text) {
+                    format!("`{text}` is not a real date")
+                } else {
+                    format!("`{text}` is not a date written YYYY-MM-DD")
+                };
+                self.push(rules::INVALID_VALUE, node.pos, message, "write the date as YYYY-MM-DD, for example 2026-05-01, and check that the day exists in that month".into());
             }
             NodeKind::Int(_) | NodeKind::Float(_) => self.check_number(node, schema),
             _ => {}
         }
     }
 
-    fn check_mapping(&mut self, node: &'n Node, entries: &'n [crate::yaml::Entry], schema: &'s Value, anchor: Pos) {
+    fn check_mapping(
+        &mut self,
+        node: &'n Node,
+        entries: &'n [crate::yaml::Entry],
+        schema: &'s Value,
+        anchor: Pos,
+    ) {
         let properties = schema.get("properties").and_then(Value::as_object);
         let additional = schema.get("additionalProperties");
         for entry in entries {
@@ -150,13 +145,20 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
                 (Some(property_schema), _) => {
                     if self.is_required(schema, &entry.key) && is_blank(&entry.value) {
                         let message = format!("`{}` has no value", entry.key);
-                        self.push(rules::MISSING_FIELD, entry.key_pos, message, format!("give `{}` a value; it is required", entry.key));
+                        self.push(
+                            rules::MISSING_FIELD,
+                            entry.key_pos,
+                            message,
+                            format!("give `{}` a value; it is required", entry.key),
+                        );
                     } else {
                         self.check(&entry.value, property_schema, entry.key_pos);
                     }
                 }
                 (None, Some(Value::Bool(false))) => {
-                    let known = properties.map(|p| p.keys().map(String::as_str).collect::<Vec<_>>()).unwrap_or_default();
+                    let known = properties
+                        .map(|p| p.keys().map(String::as_str).collect::<Vec<_>>())
+                        .unwrap_or_default();
                     let help = match crate::suggest::closest(&entry.key, known.iter().copied()) {
                         Some(near) => format!("did you mean `{near}`?"),
                         None => format!("remove it, or use one of: {}", known.join(", ")),
@@ -180,11 +182,18 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
             for name in required.iter().filter_map(Value::as_str) {
                 if !entries.iter().any(|e| e.key == name) {
                     let message = match format_path(&self.path) {
-                        parent if parent.is_empty() => format!("required field `{name}` is missing"),
+                        parent if parent.is_empty() => {
+                            format!("required field `{name}` is missing")
+                        }
                         parent => format!("required field `{name}` is missing from `{parent}`"),
                     };
                     self.path.push(Step::Key(name_static(properties, name)));
-                    self.push(rules::MISSING_FIELD, anchor, message, format!("add `{name}:` with a value"));
+                    self.push(
+                        rules::MISSING_FIELD,
+                        anchor,
+                        message,
+                        format!("add `{name}:` with a value"),
+                    );
                     self.path.pop();
                 }
             }
@@ -202,7 +211,9 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
     fn check_word(&mut self, node: &Node, allowed: &[Value]) {
         let words: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
         let text = node.scalar_text();
-        if text.as_deref().is_some_and(|t| words.contains(&t)) && matches!(node.kind, NodeKind::Str(_)) {
+        if text.as_deref().is_some_and(|t| words.contains(&t))
+            && matches!(node.kind, NodeKind::Str(_))
+        {
             return;
         }
         let shown = text.unwrap_or_else(|| node.kind_name().to_owned());
@@ -212,10 +223,18 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
         });
         let what = field.unwrap_or("value");
         let help = match crate::suggest::closest(&shown, words.iter().copied()) {
-            Some(near) => format!("did you mean `{near}`? {what} is one of: {}", words.join(", ")),
+            Some(near) => format!(
+                "did you mean `{near}`? {what} is one of: {}",
+                words.join(", ")
+            ),
             None => format!("{what} is one of: {}", words.join(", ")),
         };
-        self.push(rules::INVALID_VALUE, node.pos, format!("`{shown}` is not a valid {what}"), help);
+        self.push(
+            rules::INVALID_VALUE,
+            node.pos,
+            format!("`{shown}` is not a valid {what}"),
+            help,
+        );
     }
 
     fn check_number(&mut self, node: &Node, schema: &Value) {
@@ -225,17 +244,32 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
             _ => return,
         };
         if !value.is_finite() {
-            self.push(rules::INVALID_VALUE, node.pos, "this number is not finite".into(), "write an ordinary number such as 12 or 4.5".into());
+            self.push(
+                rules::INVALID_VALUE,
+                node.pos,
+                "this number is not finite".into(),
+                "write an ordinary number such as 12 or 4.5".into(),
+            );
             return;
         }
-        if let Some(minimum) = schema.get("minimum").and_then(Value::as_f64) {
-            if value < minimum {
-                self.push(rules::INVALID_VALUE, node.pos, format!("{value} is below the least allowed value, {minimum}"), format!("use a number of at least {minimum}"));
-            }
+        if let Some(minimum) = schema.get("minimum").and_then(Value::as_f64)
+            && value < minimum
+        {
+            self.push(
+                rules::INVALID_VALUE,
+                node.pos,
+                format!("{value} is below the least allowed value, {minimum}"),
+                format!("use a number of at least {minimum}"),
+            );
         }
         let is_uint32 = schema.get("format").and_then(Value::as_str) == Some("uint32");
         if is_uint32 && value > f64::from(u32::MAX) {
-            self.push(rules::INVALID_VALUE, node.pos, format!("{value} is too large"), "use a smaller whole number".into());
+            self.push(
+                rules::INVALID_VALUE,
+                node.pos,
+                format!("{value} is too large"),
+                "use a smaller whole number".into(),
+            );
         }
     }
 
@@ -249,15 +283,17 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
         let Some(types) = types_of(schema) else {
             return true;
         };
-        types.iter().any(|t| match (*t, &node.kind) {
-            ("null", NodeKind::Null) => true,
-            ("boolean", NodeKind::Bool(_)) => true,
-            ("integer", NodeKind::Int(_)) => true,
-            ("number", NodeKind::Int(_) | NodeKind::Float(_)) => true,
-            ("string", NodeKind::Str(_)) => true,
-            ("array", NodeKind::Seq(_)) => true,
-            ("object", NodeKind::Map(_)) => true,
-            _ => false,
+        types.iter().any(|t| {
+            matches!(
+                (*t, &node.kind),
+                ("null", NodeKind::Null)
+                    | ("boolean", NodeKind::Bool(_))
+                    | ("integer", NodeKind::Int(_))
+                    | ("number", NodeKind::Int(_) | NodeKind::Float(_))
+                    | ("string", NodeKind::Str(_))
+                    | ("array", NodeKind::Seq(_))
+                    | ("object", NodeKind::Map(_))
+            )
         })
     }
 
@@ -276,14 +312,23 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
         } else {
             format!("write {expected} here")
         };
-        self.push(rules::INVALID_VALUE, node.pos, format!("expected {expected}, found {found}"), help);
+        self.push(
+            rules::INVALID_VALUE,
+            node.pos,
+            format!("expected {expected}, found {found}"),
+            help,
+        );
     }
 
     /// What a schema asks for, in words.
     fn describe(&self, schema: &Value) -> String {
         let schema = self.resolve(schema);
         if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
-            let words: Vec<String> = branches.iter().filter(|b| !is_null_schema(b)).map(|b| self.describe(b)).collect();
+            let words: Vec<String> = branches
+                .iter()
+                .filter(|b| !is_null_schema(b))
+                .map(|b| self.describe(b))
+                .collect();
             return words.join(" or ");
         }
         if schema.get("format").and_then(Value::as_str) == Some("date") {
@@ -332,11 +377,21 @@ fn is_blank(node: &Node) -> bool {
 }
 
 fn looks_like_iso_date(text: &str) -> bool {
-    text.len() == 10 && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() })
+    text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
 }
 
 /// The property name with the schema's lifetime, so a path can hold it.
-fn name_static<'s>(properties: Option<&'s serde_json::Map<String, Value>>, name: &'s str) -> &'s str {
+fn name_static<'s>(
+    properties: Option<&'s serde_json::Map<String, Value>>,
+    name: &'s str,
+) -> &'s str {
     properties
         .and_then(|p| p.get_key_value(name))
         .map_or(name, |(key, _)| key.as_str())
@@ -351,20 +406,39 @@ mod tests {
         let parsed = crate::yaml::parse(yaml, 0);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         let mut out = Vec::new();
-        check(&parsed.root.unwrap(), schema(kind), "f.md", Pos::file_start(), &mut out);
+        check(
+            &parsed.root.unwrap(),
+            schema(kind),
+            "f.md",
+            Pos::file_start(),
+            &mut out,
+        );
         out
     }
 
     fn summary(diagnostics: &[Diagnostic]) -> Vec<(String, u32, u32, String)> {
         diagnostics
             .iter()
-            .map(|d| (d.rule.name.to_owned(), d.pos.line, d.pos.column, d.path.clone().unwrap_or_default()))
+            .map(|d| {
+                (
+                    d.rule.name.to_owned(),
+                    d.pos.line,
+                    d.pos.column,
+                    d.path.clone().unwrap_or_default(),
+                )
+            })
             .collect()
     }
 
     #[test]
     fn a_minimal_engagement_is_clean() {
-        assert!(diagnose(RecordKind::Engagement, "title: T\nstatus: prospect\nowner: Dana\n").is_empty());
+        assert!(
+            diagnose(
+                RecordKind::Engagement,
+                "title: T\nstatus: prospect\nowner: Dana\n"
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -385,17 +459,34 @@ mod tests {
 
     #[test]
     fn suggestions_name_the_closest_field_and_word() {
-        let found = diagnose(RecordKind::Engagement, "title: T\nstatus: actve\nowner: D\nmielstones: []\n");
-        assert!(found[0].help.contains("did you mean `active`?"), "{}", found[0].help);
-        assert!(found[1].help.contains("did you mean `milestones`?"), "{}", found[1].help);
+        let found = diagnose(
+            RecordKind::Engagement,
+            "title: T\nstatus: actve\nowner: D\nmielstones: []\n",
+        );
+        assert!(
+            found[0].help.contains("did you mean `active`?"),
+            "{}",
+            found[0].help
+        );
+        assert!(
+            found[1].help.contains("did you mean `milestones`?"),
+            "{}",
+            found[1].help
+        );
     }
 
     #[test]
     fn null_or_empty_required_text_is_missing() {
-        let found = summary(&diagnose(RecordKind::Engagement, "title: ~\nstatus: active\nowner: ''\n"));
+        let found = summary(&diagnose(
+            RecordKind::Engagement,
+            "title: ~\nstatus: active\nowner: ''\n",
+        ));
         assert_eq!(
             found,
-            vec![("missing-field".into(), 1, 1, "title".into()), ("missing-field".into(), 3, 1, "owner".into())]
+            vec![
+                ("missing-field".into(), 1, 1, "title".into()),
+                ("missing-field".into(), 3, 1, "owner".into())
+            ]
         );
     }
 
@@ -407,8 +498,14 @@ mod tests {
 
     #[test]
     fn missing_field_in_a_section_points_at_its_key() {
-        let found = summary(&diagnose(RecordKind::Engagement, "title: T\nstatus: active\nowner: D\nreview:\n  date: 2026-01-01\n"));
-        assert_eq!(found, vec![("missing-field".into(), 4, 1, "review.decision".into())]);
+        let found = summary(&diagnose(
+            RecordKind::Engagement,
+            "title: T\nstatus: active\nowner: D\nreview:\n  date: 2026-01-01\n",
+        ));
+        assert_eq!(
+            found,
+            vec![("missing-field".into(), 4, 1, "review.decision".into())]
+        );
     }
 
     #[test]
@@ -423,25 +520,53 @@ mod tests {
                 ("invalid-value".into(), 4, 8, "start".into()),
                 ("invalid-value".into(), 5, 13, "milestones".into()),
                 ("invalid-value".into(), 6, 25, "updates.cadence_days".into()),
-                ("invalid-value".into(), 9, 34, "success.metrics[0].baseline".into()),
-                ("invalid-value".into(), 9, 51, "success.metrics[0].target".into()),
+                (
+                    "invalid-value".into(),
+                    9,
+                    34,
+                    "success.metrics[0].baseline".into()
+                ),
+                (
+                    "invalid-value".into(),
+                    9,
+                    51,
+                    "success.metrics[0].target".into()
+                ),
             ]
         );
     }
 
     #[test]
     fn optional_sections_may_be_left_empty() {
-        assert!(diagnose(RecordKind::Engagement, "title: T\nstatus: prospect\nowner: D\nwins:\nmilestones: ~\nreview:\n").is_empty());
+        assert!(
+            diagnose(
+                RecordKind::Engagement,
+                "title: T\nstatus: prospect\nowner: D\nwins:\nmilestones: ~\nreview:\n"
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn numbers_and_booleans_are_accepted_as_text() {
-        assert!(diagnose(RecordKind::Engagement, "title: 2026\nstatus: prospect\nowner: true\n").is_empty());
+        assert!(
+            diagnose(
+                RecordKind::Engagement,
+                "title: 2026\nstatus: prospect\nowner: true\n"
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn config_rule_levels_are_checked() {
-        let found = summary(&diagnose(RecordKind::Config, "rules:\n  update-overdue: loud\n"));
-        assert_eq!(found, vec![("invalid-value".into(), 2, 19, "rules.update-overdue".into())]);
+        let found = summary(&diagnose(
+            RecordKind::Config,
+            "rules:\n  update-overdue: loud\n",
+        ));
+        assert_eq!(
+            found,
+            vec![("invalid-value".into(), 2, 19, "rules.update-overdue".into())]
+        );
     }
 }

@@ -37,6 +37,63 @@ impl Pos {
     }
 }
 
+/// One step of a path into a record: a field or a list index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Formats a path as `milestones[1].due`.
+pub fn format_path(steps: &[Step<'_>]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            Step::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Step::Index(index) => {
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+impl Node {
+    /// Where a diagnostic about the value at `steps` belongs: the value
+    /// itself when it is there; the key when the value is left empty; else,
+    /// for an absent field, the key or list item that would hold it (the
+    /// file's first line for a top-level field).
+    pub fn locate(&self, steps: &[Step<'_>]) -> Pos {
+        let mut node = self;
+        let mut anchor = Pos::file_start();
+        for step in steps {
+            let next = match step {
+                Step::Key(key) => node.get(key).map(|entry| (&entry.value, entry.key_pos)),
+                Step::Index(index) => node.item(*index).map(|item| (item, item.pos)),
+            };
+            match next {
+                Some((child, child_anchor)) => {
+                    node = child;
+                    anchor = child_anchor;
+                }
+                None => return anchor,
+            }
+        }
+        if node.kind == NodeKind::Null {
+            anchor
+        } else {
+            node.pos
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
@@ -449,10 +506,10 @@ fn resolve_plain(text: &str) -> NodeKind {
     if let Some(kind) = resolve_int(text) {
         return kind;
     }
-    if is_core_float(text) {
-        if let Ok(f) = text.parse::<f64>() {
-            return NodeKind::Float(f);
-        }
+    if is_core_float(text)
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return NodeKind::Float(f);
     }
     NodeKind::Str(text.to_owned())
 }
@@ -518,7 +575,14 @@ mod tests {
         let title = node.get("title").unwrap();
         assert_eq!(title.key_pos, Pos::new(1, 1, 5));
         assert_eq!(title.value.pos, Pos::new(1, 8, 6));
-        let due = node.get("milestones").unwrap().value.item(0).unwrap().get("due").unwrap();
+        let due = node
+            .get("milestones")
+            .unwrap()
+            .value
+            .item(0)
+            .unwrap()
+            .get("due")
+            .unwrap();
         assert_eq!(due.value.pos, Pos::new(4, 10, 10));
     }
 
@@ -530,7 +594,9 @@ mod tests {
 
     #[test]
     fn yaml_1_2_scalars() {
-        let node = root("a: yes\nb: no\nc: ~\nd: 12\ne: 1.5\nf: true\ng: '12'\nh: 2026-05-01\ni:\nj: 0x1F\nk: 1e3\n");
+        let node = root(
+            "a: yes\nb: no\nc: ~\nd: 12\ne: 1.5\nf: true\ng: '12'\nh: 2026-05-01\ni:\nj: 0x1F\nk: 1e3\n",
+        );
         let kind = |k: &str| node.get(k).unwrap().value.kind.clone();
         assert_eq!(kind("a"), NodeKind::Str("yes".into()));
         assert_eq!(kind("b"), NodeKind::Str("no".into()));
@@ -551,13 +617,19 @@ mod tests {
         assert_eq!(parsed.errors.len(), 1);
         assert_eq!(parsed.errors[0].pos, Pos::new(3, 1, 5));
         let root = parsed.root.unwrap();
-        assert_eq!(root.get("title").unwrap().value.kind, NodeKind::Str("One".into()));
+        assert_eq!(
+            root.get("title").unwrap().value.kind,
+            NodeKind::Str("One".into())
+        );
     }
 
     #[test]
     fn alias_bomb_is_refused() {
         let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
-        for (name, prev) in ["b", "c", "d", "e", "f"].iter().zip(["a", "b", "c", "d", "e"]) {
+        for (name, prev) in ["b", "c", "d", "e", "f"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e"])
+        {
             text.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         let parsed = parse(&text, 0);
@@ -568,7 +640,10 @@ mod tests {
     #[test]
     fn small_aliases_are_copied() {
         let node = root("a: &x {k: 1}\nb: *x\n");
-        assert_eq!(node.get("b").unwrap().value.get("k").unwrap().value.kind, NodeKind::Int(1));
+        assert_eq!(
+            node.get("b").unwrap().value.get("k").unwrap().value.kind,
+            NodeKind::Int(1)
+        );
     }
 
     #[test]
@@ -576,7 +651,11 @@ mod tests {
         let text = format!("a: {}{}", "[".repeat(20_000), "]".repeat(20_000));
         let parsed = parse(&text, 0);
         assert!(parsed.root.is_none());
-        assert!(parsed.errors[0].message.contains("nested"), "{:?}", parsed.errors);
+        assert!(
+            parsed.errors[0].message.contains("nested"),
+            "{:?}",
+            parsed.errors
+        );
     }
 
     #[test]

@@ -1,0 +1,89 @@
+//! The command line, as clap types only. What each command does lives in
+//! `lib.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diagnostics::Format;
+use crate::model::Date;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "commonthread",
+    version,
+    about = "Validate client engagement records and render the reports a consultancy sends its clients"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate every record and print the diagnostics (exit 0 clean, 1 problems, 2 could not run).
+    Check(CheckArgs),
+    /// Print the JSON Schema (draft-07) of a record kind, for editors and other validators.
+    Schema(SchemaArgs),
+    /// Say what a rule means, why it exists and how to fix what it finds.
+    Explain(ExplainArgs),
+}
+
+/// Options every command that reads records takes.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Treat warnings as errors for the exit code.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Only these clients (repeatable).
+    #[arg(long = "client", value_name = "SLUG")]
+    pub clients: Vec<String>,
+    /// Compute figures as of this date (default: SOURCE_DATE_EPOCH when set, else today).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Print nothing but the diagnostics.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Say more about what is being done.
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The records folder.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which record's schema to print.
+    #[arg(value_enum, default_value = "engagement")]
+    pub kind: SchemaKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// Engagement front matter.
+    Engagement,
+    /// A client folder's client.yaml.
+    Client,
+    /// The practice's commonthread.yaml.
+    Config,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule's name, such as `milestone-overdue`.
+    pub rule: String,
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text).ok_or_else(|| format!("`{text}` is not a real date written YYYY-MM-DD"))
+}

@@ -1,0 +1,243 @@
+//! A sorted walk of the records folder: which folders are clients, which
+//! files are engagements, and which entries cannot be records at all.
+//!
+//! Hidden entries, symbolic links and output folders (ours, marked by
+//! `output::MARKER`) are never read. The walk never stops at a bad entry: it
+//! becomes a diagnostic and the walk goes on.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::diagnostics::Diagnostic;
+use crate::rules;
+use crate::yaml::Pos;
+
+pub const CONFIG_FILE: &str = "commonthread.yaml";
+pub const CLIENT_FILE: &str = "client.yaml";
+
+/// A client folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientDir {
+    /// The folder's name.
+    pub slug: String,
+    /// The folder, relative to the records root, `/` separated ("" for the root).
+    pub dir: String,
+}
+
+impl ClientDir {
+    pub fn client_file(&self) -> String {
+        join(&self.dir, CLIENT_FILE)
+    }
+}
+
+/// An engagement file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngagementFile {
+    /// The file's stem.
+    pub slug: String,
+    /// Relative to the records root, `/` separated.
+    pub file: String,
+    /// Index into `Inventory::clients` of the nearest client folder above it.
+    pub client: Option<usize>,
+}
+
+/// Everything the walk found, in path order.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub has_config: bool,
+    pub clients: Vec<ClientDir>,
+    pub engagements: Vec<EngagementFile>,
+    pub problems: Vec<Diagnostic>,
+}
+
+/// Walks `root`. `skip` holds folders (absolute or relative to the current
+/// directory, as given) that are never entered, such as the output folder.
+pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
+    let mut inventory = Inventory::default();
+    let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
+    let walker = WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            if entry.depth() == 0 {
+                return true;
+            }
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            let is_dir = entry.file_type().is_dir();
+            let ours = is_dir && entry.path().join(crate::output::MARKER).is_file();
+            let skipped = is_dir
+                && !skip.is_empty()
+                && entry.path().canonicalize().is_ok_and(|p| skip.contains(&p));
+            !(hidden || ours || skipped)
+        });
+
+    // Client folders are known before their files, thanks to the sorted
+    // depth-first walk: `client.yaml` is looked up when a folder is entered.
+    let mut client_stack: Vec<(PathBuf, usize)> = Vec::new();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let file = error
+                    .path()
+                    .map_or_else(|| ".".to_owned(), |p| relative(root, p));
+                inventory.problems.push(
+                    Diagnostic::new(
+                        rules::UNREADABLE_FILE,
+                        &file,
+                        Pos::file_start(),
+                        format!("cannot read `{file}`: {}", io_reason(&error)),
+                    )
+                    .help("make the folder readable, or move it out of the records folder"),
+                );
+                continue;
+            }
+        };
+        let path = entry.path();
+        while client_stack
+            .last()
+            .is_some_and(|(dir, _)| !path.starts_with(dir))
+        {
+            client_stack.pop();
+        }
+        let file_type = entry.file_type();
+        let name = entry.file_name().to_string_lossy();
+        if file_type.is_dir() {
+            if entry.depth() > 0 && path.join(CLIENT_FILE).is_file() {
+                inventory.clients.push(ClientDir {
+                    slug: name.to_string(),
+                    dir: relative(root, path),
+                });
+                client_stack.push((path.to_path_buf(), inventory.clients.len() - 1));
+            }
+            if entry.depth() > 0 && is_markdown_name(&name) {
+                let file = relative(root, path);
+                inventory.problems.push(
+                    Diagnostic::new(
+                        rules::UNREADABLE_FILE,
+                        &file,
+                        Pos::file_start(),
+                        format!("`{file}` is a folder, but its name says it is an engagement file"),
+                    )
+                    .help("rename the folder so its name does not end in `.md`"),
+                );
+            }
+            continue;
+        }
+        if entry.depth() == 1 && name == CONFIG_FILE {
+            inventory.has_config = file_type.is_file();
+            continue;
+        }
+        if !is_markdown_name(&name) || name.eq_ignore_ascii_case("README.md") {
+            continue;
+        }
+        if file_type.is_symlink() {
+            continue;
+        }
+        let file = relative(root, path);
+        if !file_type.is_file() {
+            inventory.problems.push(
+                Diagnostic::new(
+                    rules::UNREADABLE_FILE,
+                    &file,
+                    Pos::file_start(),
+                    format!("`{file}` is not a regular file (a pipe, socket or device?)"),
+                )
+                .help("replace it with an ordinary file, or remove it"),
+            );
+            continue;
+        }
+        let slug = name[..name.len() - 3].to_owned();
+        inventory.engagements.push(EngagementFile {
+            slug,
+            file,
+            client: client_stack.last().map(|(_, index)| *index),
+        });
+    }
+    inventory
+}
+
+fn is_markdown_name(name: &str) -> bool {
+    name.len() > 3 && name.ends_with(".md")
+}
+
+/// `path` relative to `root`, with `/` separators.
+fn relative(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn io_reason(error: &walkdir::Error) -> String {
+    match error.io_error() {
+        Some(io) if io.kind() == std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        Some(io) => io.to_string(),
+        None => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn finds_clients_engagements_and_skips_what_is_not_a_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for (path, text) in [
+            ("commonthread.yaml", "practice: P\n"),
+            ("acme/client.yaml", "name: Acme\n"),
+            ("acme/b.md", "---\n---\n"),
+            ("acme/archive/a.md", "---\n---\n"),
+            ("acme/README.md", "readme"),
+            ("acme/.drafts/hidden.md", ""),
+            ("stray.md", ""),
+            ("README.md", ""),
+            ("public/.commonthread-output", ""),
+            ("public/acme/index.md", ""),
+        ] {
+            let path = root.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        fs::create_dir_all(root.join("acme/folder.md")).unwrap();
+        let inventory = discover(root, &[]);
+        assert!(inventory.has_config);
+        assert_eq!(
+            inventory.clients,
+            vec![ClientDir {
+                slug: "acme".into(),
+                dir: "acme".into()
+            }]
+        );
+        let files: Vec<(&str, Option<usize>)> = inventory
+            .engagements
+            .iter()
+            .map(|e| (e.file.as_str(), e.client))
+            .collect();
+        assert_eq!(
+            files,
+            vec![
+                ("acme/archive/a.md", Some(0)),
+                ("acme/b.md", Some(0)),
+                ("stray.md", None)
+            ]
+        );
+        assert_eq!(inventory.problems.len(), 1);
+        assert_eq!(inventory.problems[0].file, "acme/folder.md");
+    }
+}

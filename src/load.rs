@@ -1,0 +1,305 @@
+//! Reading records: a file's bytes, to text, to a checked YAML tree, to the
+//! typed record. Every problem on the way becomes a diagnostic; a file that
+//! cannot be read or parsed yields no record, and the run goes on.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use crate::diagnostics::Diagnostic;
+use crate::front_matter::{self, SplitError};
+use crate::rules;
+use crate::schema::{self, RecordKind};
+use crate::yaml::{self, Node, Pos};
+
+/// Records larger than this are refused unread: no engagement is 16 MiB, and
+/// reading a 1 GB file by mistake should not exhaust the machine.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A file's text as read: byte-order mark removed, CRLF turned into LF
+/// (columns are unchanged by either).
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub file: String,
+    pub text: String,
+}
+
+/// A record read and checked for shape: the tree (for positions) and, when
+/// the shape is right, the typed record.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    pub source: Source,
+    pub tree: Option<Node>,
+    pub record: Option<T>,
+    /// The Markdown after the front matter (engagements only).
+    pub body_start: usize,
+}
+
+impl<T> Loaded<T> {
+    pub fn body(&self) -> &str {
+        &self.source.text[self.body_start.min(self.source.text.len())..]
+    }
+}
+
+/// Reads `root/file` as UTF-8 text.
+pub fn read_source(root: &Path, file: &str, out: &mut Vec<Diagnostic>) -> Option<Source> {
+    let unreadable = |message: String, help: &str| {
+        Diagnostic::new(rules::UNREADABLE_FILE, file, Pos::file_start(), message).help(help)
+    };
+    let path = root.join(file);
+    let opened = std::fs::File::open(&path).and_then(|f| f.metadata().map(|m| (f, m)));
+    let (handle, metadata) = match opened {
+        Ok(pair) => pair,
+        Err(error) => {
+            out.push(unreadable(
+                format!("cannot read `{file}`: {}", describe_io(&error)),
+                "check that the file exists and that you may read it",
+            ));
+            return None;
+        }
+    };
+    if !metadata.is_file() {
+        out.push(unreadable(
+            format!("`{file}` is not a regular file"),
+            "replace it with an ordinary file, or remove it",
+        ));
+        return None;
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        out.push(unreadable(
+            format!(
+                "`{file}` is {} MiB; records larger than {} MiB are not read",
+                metadata.len() / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            "split the file, or move attachments out of the records folder",
+        ));
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    // The file may grow after the size check; never read past the limit.
+    if let Err(error) = handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
+        out.push(unreadable(
+            format!("cannot read `{file}`: {}", describe_io(&error)),
+            "check that you may read the file",
+        ));
+        return None;
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+            let valid = std::str::from_utf8(valid).unwrap_or_default();
+            let line = valid.matches('\n').count() + 1;
+            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            out.push(
+                Diagnostic::new(
+                    rules::UNREADABLE_FILE,
+                    file,
+                    Pos::new(to_u32(line), to_u32(column), 1),
+                    format!("`{file}` is not UTF-8 text"),
+                )
+                .help("save the file as UTF-8 (most editors offer \"Save with encoding\")"),
+            );
+            return None;
+        }
+    };
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    };
+    let text = if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text
+    };
+    Some(Source {
+        file: file.to_owned(),
+        text,
+    })
+}
+
+/// Reads an engagement file: front matter, YAML, shape, typed record.
+pub fn engagement(
+    root: &Path,
+    file: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Loaded<crate::model::Engagement>> {
+    let source = read_source(root, file, out)?;
+    let split = match front_matter::split(&source.text) {
+        Ok(split) => split,
+        Err(error) => {
+            let message = match error {
+                SplitError::NoOpening if source.text.trim().is_empty() => {
+                    format!("`{file}` is empty")
+                }
+                SplitError::NoOpening => "the file does not start with a `---` line".to_owned(),
+                SplitError::Unclosed { lines } => {
+                    format!(
+                        "the front matter opened on line 1 is never closed (read {lines} lines)"
+                    )
+                }
+            };
+            out.push(
+                Diagnostic::new(rules::FRONT_MATTER_MISSING, file, Pos::file_start(), message)
+                    .help("start the file with a `---` line, then the YAML fields, then a `---` line, then the Markdown notes")
+                    .with_source(&source.text),
+            );
+            return None;
+        }
+    };
+    let yaml_offset = split.yaml.as_ptr() as usize - source.text.as_ptr() as usize;
+    let yaml_end = yaml_offset + split.yaml.len();
+    let body_start = split.body.as_ptr() as usize - source.text.as_ptr() as usize;
+    let (tree, record) = typed(
+        &source,
+        yaml_offset..yaml_end,
+        split.yaml_line - 1,
+        RecordKind::Engagement,
+        Pos::new(1, 1, 3),
+        out,
+    );
+    Some(Loaded {
+        source,
+        tree,
+        record,
+        body_start,
+    })
+}
+
+/// Reads a whole-file YAML record: `client.yaml` or `commonthread.yaml`.
+pub fn yaml_file<T: DeserializeOwned>(
+    root: &Path,
+    file: &str,
+    kind: RecordKind,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Loaded<T>> {
+    let source = read_source(root, file, out)?;
+    let len = source.text.len();
+    let (tree, record) = typed(&source, 0..len, 0, kind, Pos::file_start(), out);
+    Some(Loaded {
+        source,
+        tree,
+        record,
+        body_start: len,
+    })
+}
+
+/// YAML text to tree to typed record, with every problem as a diagnostic.
+fn typed<T: DeserializeOwned>(
+    source: &Source,
+    range: std::ops::Range<usize>,
+    line_offset: u32,
+    kind: RecordKind,
+    root_pos: Pos,
+    out: &mut Vec<Diagnostic>,
+) -> (Option<Node>, Option<T>) {
+    let file = source.file.as_str();
+    let first = out.len();
+    let parsed = yaml::parse(&source.text[range], line_offset);
+    for error in parsed.errors {
+        out.push(
+            Diagnostic::new(rules::YAML_SYNTAX, file, error.pos, error.message).help(error.help),
+        );
+    }
+    let syntax_ok = out.len() == first;
+    let Some(mut root) = parsed.root else {
+        attach_sources(&mut out[first..], &source.text);
+        return (None, None);
+    };
+    // An empty document is an empty record: report its missing fields.
+    if root.kind == yaml::NodeKind::Null {
+        root = Node {
+            kind: yaml::NodeKind::Map(Vec::new()),
+            pos: root_pos,
+        };
+    }
+    let shape_ok = crate::structure::check(&root, schema::schema(kind), file, root_pos, out);
+    let record = if syntax_ok && shape_ok {
+        match serde_yaml::from_value::<T>(root.to_value()) {
+            Ok(record) => Some(record),
+            Err(error) => {
+                // The structural check should have caught this; say so
+                // rather than lose the problem.
+                out.push(Diagnostic::new(
+                    rules::INVALID_VALUE,
+                    file,
+                    root_pos,
+                    format!("cannot read the record: {error}"),
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    attach_sources(&mut out[first..], &source.text);
+    (Some(root), record)
+}
+
+fn attach_sources(diagnostics: &mut [Diagnostic], text: &str) {
+    for d in diagnostics {
+        d.attach_source(text);
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::NotFound => "it vanished while the records were being read".into(),
+        _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+
+    #[test]
+    fn bom_and_crlf_are_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "e.md",
+            b"\xEF\xBB\xBF---\r\ntitle: T\r\nstatus: prospect\r\nowner: D\r\n---\r\nBody\r\n",
+        );
+        let mut out = Vec::new();
+        let loaded = engagement(dir.path(), "e.md", &mut out).unwrap();
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(loaded.record.as_ref().unwrap().title.as_str(), "T");
+        assert_eq!(loaded.body(), "Body\n");
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "e.md", b"---\ntitle: caf\xE9\n---\n");
+        let mut out = Vec::new();
+        assert!(engagement(dir.path(), "e.md", &mut out).is_none());
+        assert_eq!(out[0].rule.name, "unreadable-file");
+        assert_eq!((out[0].pos.line, out[0].pos.column), (2, 11));
+    }
+
+    #[test]
+    fn yaml_positions_are_file_positions() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "e.md",
+            b"---\ntitle: T\nstatus: bogus\nowner: D\n---\n",
+        );
+        let mut out = Vec::new();
+        engagement(dir.path(), "e.md", &mut out).unwrap();
+        assert_eq!((out[0].pos.line, out[0].pos.column), (3, 9));
+        assert_eq!(out[0].source_line.as_deref(), Some("status: bogus"));
+    }
+}

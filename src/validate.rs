@@ -1,0 +1,259 @@
+//! Load and validate a records folder: discover → read → check shape →
+//! apply the rules. `check` stops here; `build` goes on with the records.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::diagnostics::{Diagnostic, Summary};
+use crate::discover::{self, Inventory};
+use crate::load;
+use crate::model::{Client, Config, Date, Engagement};
+use crate::rules::{self, engagement::Settings};
+use crate::schema::RecordKind;
+
+/// What a run looks at.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub root: PathBuf,
+    pub as_of: Date,
+    /// Only these client slugs (all when empty).
+    pub clients: Vec<String>,
+    /// Folders never read (the output folder).
+    pub skip: Vec<PathBuf>,
+}
+
+/// A client whose `client.yaml` could be read.
+#[derive(Debug)]
+pub struct ClientRecord {
+    pub slug: String,
+    pub record: Client,
+}
+
+/// An engagement whose front matter passed the structural check.
+#[derive(Debug)]
+pub struct EngagementRecord {
+    pub slug: String,
+    pub file: String,
+    /// Index into `Records::clients`' inventory order.
+    pub client: usize,
+    pub record: Engagement,
+    pub body: String,
+}
+
+/// Everything read, and everything wrong with it.
+#[derive(Debug)]
+pub struct Records {
+    pub config: Config,
+    pub settings: Settings,
+    pub inventory: Inventory,
+    /// By inventory client index; `None` where client.yaml was unreadable.
+    pub clients: Vec<Option<ClientRecord>>,
+    pub engagements: Vec<EngagementRecord>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+/// Why a run could not start.
+#[derive(Debug)]
+pub enum Fatal {
+    NotAFolder(PathBuf),
+    UnknownClient { slug: String, known: Vec<String> },
+}
+
+impl std::fmt::Display for Fatal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fatal::NotAFolder(path) => write!(
+                f,
+                "cannot read the records folder `{}`: it does not exist or is not a folder",
+                path.display()
+            ),
+            Fatal::UnknownClient { slug, known } => {
+                write!(f, "there is no client `{slug}` in the records")?;
+                match crate::suggest::closest(slug, known.iter().map(String::as_str)) {
+                    Some(near) => write!(f, "; did you mean `{near}`?"),
+                    None if known.is_empty() => write!(f, " (no client folder was found)"),
+                    None => write!(f, "; the clients are: {}", known.join(", ")),
+                }
+            }
+        }
+    }
+}
+
+pub fn run(options: &Options) -> Result<Records, Fatal> {
+    let root = options.root.as_path();
+    if !root.is_dir() {
+        return Err(Fatal::NotAFolder(options.root.clone()));
+    }
+    let mut inventory = discover::discover(root, &options.skip);
+    restrict_to_clients(&mut inventory, &options.clients)?;
+    let mut diagnostics = std::mem::take(&mut inventory.problems);
+
+    let config = read_config(root, inventory.has_config, &mut diagnostics);
+    let settings = Settings {
+        cadence_days: config.cadence_days.unwrap_or(14),
+        due_soon_days: config.due_soon_days.unwrap_or(14),
+    };
+    rules::repository::check(&inventory, &mut diagnostics);
+
+    let clients: Vec<(Option<ClientRecord>, Vec<Diagnostic>)> = inventory
+        .clients
+        .par_iter()
+        .map(|dir| {
+            let mut found = Vec::new();
+            let loaded =
+                load::yaml_file::<Client>(root, &dir.client_file(), RecordKind::Client, &mut found);
+            let record = loaded.and_then(|l| l.record).map(|record| ClientRecord {
+                slug: dir.slug.clone(),
+                record,
+            });
+            (record, found)
+        })
+        .collect();
+    let engagements: Vec<(Option<EngagementRecord>, Vec<Diagnostic>)> = inventory
+        .engagements
+        .par_iter()
+        .map(|file| {
+            let mut found = Vec::new();
+            let record = load_engagement(root, file, options.as_of, settings, &mut found);
+            (record, found)
+        })
+        .collect();
+
+    let mut client_records = Vec::with_capacity(clients.len());
+    for (record, found) in clients {
+        client_records.push(record);
+        diagnostics.extend(found);
+    }
+    let mut engagement_records = Vec::with_capacity(engagements.len());
+    for (record, found) in engagements {
+        engagement_records.extend(record);
+        diagnostics.extend(found);
+    }
+
+    rules::repository::apply_levels(&config, &mut diagnostics);
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut summary = Summary {
+        files: inventory.clients.len() + inventory.engagements.len(),
+        clients: inventory.clients.len(),
+        engagements: inventory.engagements.len(),
+        ..Summary::default()
+    };
+    summary.count(&diagnostics);
+    Ok(Records {
+        config,
+        settings,
+        inventory,
+        clients: client_records,
+        engagements: engagement_records,
+        diagnostics,
+        summary,
+    })
+}
+
+fn restrict_to_clients(inventory: &mut Inventory, wanted: &[String]) -> Result<(), Fatal> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<String> = inventory.clients.iter().map(|c| c.slug.clone()).collect();
+    if let Some(missing) = wanted.iter().find(|w| !known.contains(w)) {
+        return Err(Fatal::UnknownClient {
+            slug: missing.clone(),
+            known,
+        });
+    }
+    let keep: Vec<bool> = inventory
+        .clients
+        .iter()
+        .map(|c| wanted.contains(&c.slug))
+        .collect();
+    let mut new_index = Vec::with_capacity(keep.len());
+    let mut next = 0;
+    for &k in &keep {
+        new_index.push(k.then_some(next));
+        next += usize::from(k);
+    }
+    let mut index = 0;
+    inventory.clients.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+    inventory
+        .engagements
+        .retain_mut(|e| match e.client.and_then(|c| new_index[c]) {
+            Some(client) => {
+                e.client = Some(client);
+                true
+            }
+            None => false,
+        });
+    inventory.problems.retain(|p| {
+        wanted.iter().any(|w| {
+            p.file == *w
+                || p.file.starts_with(&format!("{w}/"))
+                || p.file.contains(&format!("/{w}/"))
+        })
+    });
+    Ok(())
+}
+
+fn read_config(root: &Path, present: bool, diagnostics: &mut Vec<Diagnostic>) -> Config {
+    if !present {
+        return Config::default();
+    }
+    let file = discover::CONFIG_FILE;
+    let Some(loaded) = load::yaml_file::<Config>(root, file, RecordKind::Config, diagnostics)
+    else {
+        return Config::default();
+    };
+    match (loaded.record, loaded.tree) {
+        (Some(config), Some(tree)) => {
+            let first = diagnostics.len();
+            rules::repository::check_config(&config, &tree, file, diagnostics);
+            for d in &mut diagnostics[first..] {
+                d.attach_source(&loaded.source.text);
+            }
+            // A rule name that is wrong is reported; the others still apply.
+            let mut config = config;
+            config.rules.retain(|name, _| {
+                rules::find(name).is_some_and(|r| r.kind == rules::RuleKind::Warning)
+            });
+            config
+        }
+        _ => Config::default(),
+    }
+}
+
+fn load_engagement(
+    root: &Path,
+    file: &discover::EngagementFile,
+    as_of: Date,
+    settings: Settings,
+    out: &mut Vec<Diagnostic>,
+) -> Option<EngagementRecord> {
+    let loaded = load::engagement(root, &file.file, out)?;
+    let client = file.client?;
+    let (Some(record), Some(tree)) = (&loaded.record, &loaded.tree) else {
+        return None;
+    };
+    let first = out.len();
+    let context = rules::engagement::Context {
+        file: &file.file,
+        tree,
+        as_of,
+        settings,
+    };
+    rules::engagement::check(record, &context, out);
+    for d in &mut out[first..] {
+        d.attach_source(&loaded.source.text);
+    }
+    let body = loaded.body().to_owned();
+    Some(EngagementRecord {
+        slug: file.slug.clone(),
+        file: file.file.clone(),
+        client,
+        record: loaded.record?,
+        body,
+    })
+}
