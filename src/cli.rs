@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Validate every record and print the diagnostics (exit 0 clean, 1 problems, 2 could not run).
     Check(CheckArgs),
+    /// Validate, then render every report into OUT (refuses to render when there are errors).
+    Build(BuildArgs),
     /// Print the JSON Schema (draft-07) of a record kind, for editors and other validators.
     Schema(SchemaArgs),
     /// Say what a rule means, why it exists and how to fix what it finds.
@@ -57,6 +59,25 @@ pub struct CheckArgs {
     /// The records folder.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The records folder.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Where to write the reports. Replaced whole on every build; only an
+    /// empty folder or one commonthread wrote is replaced.
+    #[arg(long, short, value_name = "OUT", default_value = "public")]
+    pub out: PathBuf,
+    /// `internal` writes everything; `client` only the client-facing pages.
+    #[arg(long, value_enum, default_value = "internal")]
+    pub audience: crate::pages::Audience,
+    /// A folder of templates overriding the built-in ones file by file.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -5,23 +5,29 @@
 //! (every diagnostic collected) → figures → view models → render → write.
 //! `check` stops after validate.
 
+pub mod charts;
 pub mod cli;
 pub mod diagnostics;
 pub mod discover;
+pub mod figures;
 pub mod front_matter;
 pub mod load;
+pub mod markdown;
 pub mod model;
 pub mod output;
+pub mod pages;
+pub mod render;
 pub mod rules;
 pub mod schema;
 pub mod structure;
 pub mod suggest;
 pub mod validate;
+pub mod view;
 pub mod yaml;
 
 use std::io::{IsTerminal, Write};
 
-use cli::{CheckArgs, Cli, Command, CommonArgs, ExplainArgs, SchemaArgs, SchemaKind};
+use cli::{BuildArgs, CheckArgs, Cli, Command, CommonArgs, ExplainArgs, SchemaArgs, SchemaKind};
 use diagnostics::{Format, Severity};
 use model::Date;
 
@@ -34,6 +40,7 @@ pub const EXIT_CANNOT_RUN: u8 = 2;
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check(&args),
+        Command::Build(args) => build(&args),
         Command::Schema(args) => schema(&args),
         Command::Explain(args) => explain(&args),
     }
@@ -57,6 +64,81 @@ fn check(args: &CheckArgs) -> u8 {
     };
     print_diagnostics(common, &records);
     exit_code(common, &records.diagnostics)
+}
+
+fn build(args: &BuildArgs) -> u8 {
+    let common = &args.common;
+    let as_of = match as_of(common.as_of) {
+        Ok(date) => date,
+        Err(message) => return cannot_run(&message),
+    };
+    // Refuse a bad OUT before any work, so nothing is read or written in vain.
+    if let Err(message) = output::check_target(&args.out, &args.dir) {
+        return cannot_run(&message);
+    }
+    let options = validate::Options {
+        root: args.dir.clone(),
+        as_of,
+        clients: common.clients.clone(),
+        skip: vec![args.out.clone()],
+    };
+    let records = match validate::run(&options) {
+        Ok(records) => records,
+        Err(fatal) => return cannot_run(&fatal.to_string()),
+    };
+    print_diagnostics(common, &records);
+    if records.summary.errors > 0 {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error: not building the reports: the records have {} (see above); `{}` is unchanged",
+            plural(records.summary.errors, "error", "errors"),
+            args.out.display()
+        );
+        return EXIT_PROBLEMS;
+    }
+    let templates = args.templates.clone().or_else(|| {
+        records
+            .config
+            .templates
+            .as_ref()
+            .map(|t| args.dir.join(t.as_str()))
+    });
+    let renderer = match render::Renderer::new(templates.as_deref()) {
+        Ok(renderer) => renderer,
+        Err(message) => return cannot_run(&message),
+    };
+    let settings = pages::Settings {
+        as_of,
+        audience: args.audience,
+        commit: None,
+    };
+    let files = match pages::build(&records, &renderer, &settings) {
+        Ok(files) => files,
+        Err(message) => return cannot_run(&format!("cannot render the reports: {message}")),
+    };
+    if let Err(message) = output::write_atomically(&args.out, &files) {
+        return cannot_run(&message);
+    }
+    if !common.quiet {
+        let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
+        let start = if args.audience == pages::Audience::Internal {
+            "index.html"
+        } else {
+            "<client>/index.html"
+        };
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "wrote {} to {}; open {}",
+            plural(pages, "page", "pages"),
+            args.out.display(),
+            args.out.join(start).display()
+        );
+    }
+    exit_code(common, &records.diagnostics)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Prints the diagnostics in the chosen format, on stdout.

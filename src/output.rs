@@ -1,6 +1,264 @@
 //! Writing the output folder: assembled beside OUT, swapped in only when
-//! complete, and only over a folder that commonthread wrote before.
+//! complete, and only over a folder that commonthread wrote before (or an
+//! empty or absent one). A failed build leaves the previous OUT as it was.
+
+use std::path::{Path, PathBuf};
 
 /// The file that marks a folder as commonthread's output. A folder holding
 /// it is never read as records, and only such a folder is ever replaced.
 pub const MARKER: &str = ".commonthread-output";
+const MARKER_TEXT: &str = "This folder is written by commonthread and replaced on every build.\n";
+
+/// One file to write, relative to OUT with `/` separators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Whether `out` may be replaced, checked before any work is done.
+pub fn check_target(out: &Path, records: &Path) -> Result<(), String> {
+    let shown = out.display();
+    if out.as_os_str().is_empty() {
+        return Err("the output folder is empty; give `--out` a folder".into());
+    }
+    let records_abs = records.canonicalize().map_err(|e| {
+        format!(
+            "cannot read the records folder `{}`: {e}",
+            records.display()
+        )
+    })?;
+    let out_abs = absolute(out)?;
+    if records_abs.starts_with(&out_abs) {
+        return Err(format!(
+            "refusing to write to `{shown}`: it holds the records folder, and the build replaces the whole output folder"
+        ));
+    }
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("cannot inspect the output folder `{shown}`: {e}")),
+        Ok(meta) if meta.file_type().is_symlink() => Err(format!(
+            "refusing to write to `{shown}`: it is a symbolic link; point `--out` at a real folder"
+        )),
+        Ok(meta) if !meta.is_dir() => Err(format!(
+            "refusing to write to `{shown}`: it is a file, not a folder"
+        )),
+        Ok(_) => {
+            if is_ours(out) {
+                return Ok(());
+            }
+            let mut entries = std::fs::read_dir(out)
+                .map_err(|e| format!("cannot read the output folder `{shown}`: {e}"))?;
+            if entries.next().is_none() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "refusing to replace `{shown}`: it is not empty and was not written by commonthread (no `{MARKER}` file); choose another `--out`, or empty it yourself"
+                ))
+            }
+        }
+    }
+}
+
+fn is_ours(dir: &Path) -> bool {
+    let marker = dir.join(MARKER);
+    std::fs::symlink_metadata(&marker).is_ok_and(|m| m.is_file())
+        && std::fs::read_to_string(&marker).is_ok_and(|text| text == MARKER_TEXT)
+}
+
+/// The absolute form of a path that may not exist yet.
+fn absolute(path: &Path) -> Result<PathBuf, String> {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| format!("cannot read the current folder: {e}"))?
+            .join(path)
+    };
+    // Resolve what exists (symlinks in the parents), keep the rest as is.
+    let mut existing = joined.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut result = real;
+            for part in rest.iter().rev() {
+                result.push(part);
+            }
+            return Ok(normalize(&result));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return Ok(normalize(&joined)),
+        }
+    }
+}
+
+/// Removes `.` and `..` without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Writes `files` into a folder beside `out`, then swaps it in.
+pub fn write_atomically(out: &Path, files: &[OutputFile]) -> Result<(), String> {
+    let shown = out.display();
+    let out_abs = absolute(out)?;
+    let parent = out_abs
+        .parent()
+        .ok_or_else(|| format!("refusing to write to `{shown}`"))?;
+    let name = out_abs
+        .file_name()
+        .ok_or_else(|| format!("refusing to write to `{shown}`"))?
+        .to_string_lossy()
+        .into_owned();
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    let staging = parent.join(format!(".{name}.commonthread-new-{}", std::process::id()));
+    let previous = parent.join(format!(".{name}.commonthread-old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let result = write_all(&staging, files).and_then(|()| swap(&out_abs, &staging, &previous));
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+fn write_all(staging: &Path, files: &[OutputFile]) -> Result<(), String> {
+    std::fs::create_dir(staging)
+        .map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
+    std::fs::write(staging.join(MARKER), MARKER_TEXT)
+        .map_err(|e| format!("cannot write the output marker: {e}"))?;
+    let mut created: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
+    for file in files {
+        let path = staging.join(&file.path);
+        if let Some(dir) = path.parent()
+            && created.insert(dir.to_path_buf()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+            }
+        std::fs::write(&path, &file.bytes)
+            .map_err(|e| format!("cannot write `{}`: {e}", file.path))?;
+    }
+    Ok(())
+}
+
+/// Moves the finished folder into place. The old OUT is moved aside first
+/// and removed only once the new one stands.
+fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
+    let existed = out.exists();
+    if existed {
+        // Checked again here: the folder may have changed since the build began.
+        let empty = std::fs::read_dir(out)
+            .map(|mut e| e.next().is_none())
+            .unwrap_or(false);
+        if !is_ours(out) && !empty {
+            return Err(format!(
+                "refusing to replace `{}`: it was not written by commonthread",
+                out.display()
+            ));
+        }
+        std::fs::rename(out, previous)
+            .map_err(|e| format!("cannot move the previous output aside: {e}"))?;
+    }
+    if let Err(e) = std::fs::rename(staging, out) {
+        if existed {
+            let _ = std::fs::rename(previous, out);
+        }
+        return Err(format!("cannot move the new output into place: {e}"));
+    }
+    if existed {
+        let _ = std::fs::remove_dir_all(previous);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> OutputFile {
+        OutputFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn writes_then_replaces_its_own_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = dir.path().join("records");
+        std::fs::create_dir(&records).unwrap();
+        let out = dir.path().join("public");
+        check_target(&out, &records).unwrap();
+        write_atomically(&out, &[file("index.html", "one"), file("a/b.html", "two")]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("a/b.html")).unwrap(),
+            "two"
+        );
+        check_target(&out, &records).unwrap();
+        write_atomically(&out, &[file("index.html", "three")]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "three"
+        );
+        assert!(!out.join("a").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+    }
+
+    #[test]
+    fn refuses_foreign_folders_files_and_the_records_themselves() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = dir.path().join("records");
+        std::fs::create_dir(&records).unwrap();
+        let foreign = dir.path().join("mine");
+        std::fs::create_dir(&foreign).unwrap();
+        std::fs::write(foreign.join("thesis.docx"), "precious").unwrap();
+        assert!(
+            check_target(&foreign, &records)
+                .unwrap_err()
+                .contains("not empty")
+        );
+        assert!(
+            check_target(&foreign.join("thesis.docx"), &records)
+                .unwrap_err()
+                .contains("is a file")
+        );
+        assert!(
+            check_target(&records, &records)
+                .unwrap_err()
+                .contains("holds the records")
+        );
+        assert!(
+            check_target(dir.path(), &records)
+                .unwrap_err()
+                .contains("holds the records")
+        );
+        assert!(check_target(Path::new("/"), &records).is_err());
+        // Inside the records folder is fine: it is skipped when reading.
+        check_target(&records.join("public"), &records).unwrap();
+        // A marker with other content is not ours.
+        std::fs::write(foreign.join(MARKER), "spoofed").unwrap();
+        assert!(check_target(&foreign, &records).is_err());
+        assert_eq!(
+            std::fs::read_to_string(foreign.join("thesis.docx")).unwrap(),
+            "precious"
+        );
+    }
+}

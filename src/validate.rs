@@ -39,6 +39,8 @@ pub struct EngagementRecord {
     pub client: usize,
     pub record: Engagement,
     pub body: String,
+    /// The front matter's tree, for the positions behind "file order".
+    pub tree: crate::yaml::Node,
 }
 
 /// Everything read, and everything wrong with it.
@@ -255,5 +257,6 @@ fn load_engagement(
         client,
         record: loaded.record?,
         body,
+        tree: loaded.tree?,
     })
 }

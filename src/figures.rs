@@ -1,0 +1,876 @@
+//! Every computed figure, in one place, exactly as FORMAT.md's "Figures"
+//! section defines them: progress, expected, metric status, score, milestone
+//! status, last update, health with its reasons, and the review checklist.
+//!
+//! Pure functions of a record, the as-of date and the settings. Anything
+//! dated after the as-of date is ignored, as if not yet written.
+
+use serde::Serialize;
+
+use crate::model::{Date, Engagement, Metric, Milestone, Refund, ReviewDecision, Status, Text};
+use crate::rules::engagement::Settings;
+
+/// Rounds half away from zero to `places` decimals, as the reports print.
+pub fn round_to(x: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (x * scale).round() / scale
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetricStatus {
+    NotMeasured,
+    Achieved,
+    OnTrack,
+    AtRisk,
+    OffTrack,
+}
+
+impl MetricStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricStatus::NotMeasured => "not-measured",
+            MetricStatus::Achieved => "achieved",
+            MetricStatus::OnTrack => "on-track",
+            MetricStatus::AtRisk => "at-risk",
+            MetricStatus::OffTrack => "off-track",
+        }
+    }
+}
+
+/// A metric's figures as of a date.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricFigures {
+    /// The latest measurement on or before the as-of date, with its date.
+    pub current: Option<(Date, f64)>,
+    pub progress: Option<f64>,
+    pub expected: f64,
+    pub status: MetricStatus,
+    pub weight: f64,
+}
+
+/// The fraction of the engagement's time elapsed, clamped to 0..1.
+pub fn expected(start: Option<Date>, end: Option<Date>, as_of: Date) -> f64 {
+    let (Some(start), Some(end)) = (start, end) else {
+        return 0.0;
+    };
+    let length = end.days_since(start);
+    if length <= 0 {
+        return if as_of >= start { 1.0 } else { 0.0 };
+    }
+    (as_of.days_since(start) as f64 / length as f64).clamp(0.0, 1.0)
+}
+
+/// The latest measurement on or before `as_of`; on a tie, the later in the file.
+pub fn current(metric: &Metric, as_of: Date) -> Option<(Date, f64)> {
+    metric
+        .measurements
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.date <= as_of)
+        .max_by_key(|(i, m)| (m.date, *i))
+        .map(|(_, m)| (m.date, m.value))
+}
+
+pub fn progress(baseline: f64, target: f64, current: f64) -> f64 {
+    (current - baseline) / (target - baseline)
+}
+
+pub fn metric_status(progress: Option<f64>, expected: f64) -> MetricStatus {
+    match progress {
+        None => MetricStatus::NotMeasured,
+        Some(p) if p >= 1.0 => MetricStatus::Achieved,
+        Some(p) if p >= expected - 0.10 => MetricStatus::OnTrack,
+        Some(p) if p >= expected - 0.25 => MetricStatus::AtRisk,
+        Some(_) => MetricStatus::OffTrack,
+    }
+}
+
+pub fn metric(
+    metric: &Metric,
+    start: Option<Date>,
+    end: Option<Date>,
+    as_of: Date,
+) -> MetricFigures {
+    let current = current(metric, as_of);
+    let progress = current.map(|(_, value)| progress(metric.baseline, metric.target, value));
+    let expected = expected(start, end, as_of);
+    MetricFigures {
+        current,
+        progress,
+        expected,
+        status: metric_status(progress, expected),
+        weight: metric.weight.unwrap_or(1.0),
+    }
+}
+
+/// 100 × the weighted mean of clamped progress over measured metrics.
+pub fn score(metrics: &[MetricFigures]) -> Option<f64> {
+    let measured = metrics
+        .iter()
+        .filter_map(|m| m.progress.map(|p| (p.clamp(0.0, 1.0), m.weight)));
+    let (sum, weights) = measured.fold((0.0, 0.0), |(s, w), (p, weight)| {
+        (s + p * weight, w + weight)
+    });
+    (weights > 0.0).then(|| 100.0 * sum / weights)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MilestoneStatus {
+    Done,
+    Overdue,
+    DueSoon,
+    Upcoming,
+}
+
+impl MilestoneStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MilestoneStatus::Done => "done",
+            MilestoneStatus::Overdue => "overdue",
+            MilestoneStatus::DueSoon => "due-soon",
+            MilestoneStatus::Upcoming => "upcoming",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MilestoneFigures {
+    pub status: MilestoneStatus,
+    /// Done: days after the due date it was done (0 when on time).
+    pub days_late: Option<i64>,
+    /// Overdue: days past the due date.
+    pub days_overdue: Option<i64>,
+    /// Not done: days until the due date (negative when overdue).
+    pub days_left: Option<i64>,
+}
+
+pub fn milestone(milestone: &Milestone, as_of: Date, due_soon_days: u32) -> MilestoneFigures {
+    if let Some(done) = milestone.done.filter(|done| *done <= as_of) {
+        return MilestoneFigures {
+            status: MilestoneStatus::Done,
+            days_late: Some(done.days_since(milestone.due).max(0)),
+            days_overdue: None,
+            days_left: None,
+        };
+    }
+    let left = milestone.due.days_since(as_of);
+    let status = if left < 0 {
+        MilestoneStatus::Overdue
+    } else if left <= i64::from(due_soon_days) {
+        MilestoneStatus::DueSoon
+    } else {
+        MilestoneStatus::Upcoming
+    };
+    MilestoneFigures {
+        status,
+        days_late: None,
+        days_overdue: (left < 0).then_some(-left),
+        days_left: Some(left),
+    }
+}
+
+/// The latest log date on or before `as_of`, else the start date.
+pub fn last_update(e: &Engagement, as_of: Date) -> Option<Date> {
+    e.updates
+        .as_ref()
+        .and_then(|u| {
+            u.log
+                .iter()
+                .map(|entry| entry.date)
+                .filter(|d| *d <= as_of)
+                .max()
+        })
+        .or(e.start)
+}
+
+pub fn cadence_days(e: &Engagement, settings: Settings) -> u32 {
+    e.updates
+        .as_ref()
+        .and_then(|u| u.cadence_days)
+        .unwrap_or(settings.cadence_days)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Health {
+    Green,
+    Amber,
+    Red,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Green => "green",
+            Health::Amber => "amber",
+            Health::Red => "red",
+        }
+    }
+}
+
+/// The kinds of FORMAT.md's health table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasonKind {
+    MetricOffTrack,
+    MilestoneOverdueLong,
+    UpdateOverdueLong,
+    ConcernUnansweredLong,
+    MetricAtRisk,
+    MilestoneOverdue,
+    UpdateOverdue,
+    ConcernUnanswered,
+}
+
+impl ReasonKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonKind::MetricOffTrack => "metric-off-track",
+            ReasonKind::MilestoneOverdueLong => "milestone-overdue-long",
+            ReasonKind::UpdateOverdueLong => "update-overdue-long",
+            ReasonKind::ConcernUnansweredLong => "concern-unanswered-long",
+            ReasonKind::MetricAtRisk => "metric-at-risk",
+            ReasonKind::MilestoneOverdue => "milestone-overdue",
+            ReasonKind::UpdateOverdue => "update-overdue",
+            ReasonKind::ConcernUnanswered => "concern-unanswered",
+        }
+    }
+
+    pub fn colour(self) -> Health {
+        match self {
+            ReasonKind::MetricOffTrack
+            | ReasonKind::MilestoneOverdueLong
+            | ReasonKind::UpdateOverdueLong
+            | ReasonKind::ConcernUnansweredLong => Health::Red,
+            _ => Health::Amber,
+        }
+    }
+}
+
+/// One finding behind a health colour, in words for the reader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    pub kind: ReasonKind,
+    pub detail: String,
+    /// Where the finding stands in the file, for ordering.
+    pub line: u32,
+}
+
+/// Where each finding stands in the file: `Node::locate` over the record's
+/// tree, or a fixed order where no tree is at hand.
+pub trait LineOf {
+    fn metric(&self, index: usize) -> u32;
+    fn milestone(&self, index: usize) -> u32;
+    fn concern(&self, index: usize) -> u32;
+    fn cadence(&self, latest_log_entry: Option<usize>) -> u32;
+}
+
+/// The engagement's health and its reasons; `None` for statuses that have none.
+pub fn health(
+    e: &Engagement,
+    metrics: &[MetricFigures],
+    milestones: &[MilestoneFigures],
+    as_of: Date,
+    settings: Settings,
+    lines: &dyn LineOf,
+) -> Option<(Health, Vec<Reason>)> {
+    if !e.status.is_open() {
+        return None;
+    }
+    let mut reasons = Vec::new();
+    let metric_defs = e.success.as_ref().map_or(&[][..], |s| s.metrics.as_slice());
+    for (i, (def, figures)) in metric_defs.iter().zip(metrics).enumerate() {
+        let kind = match figures.status {
+            MetricStatus::OffTrack => ReasonKind::MetricOffTrack,
+            MetricStatus::AtRisk => ReasonKind::MetricAtRisk,
+            _ => continue,
+        };
+        let progress = figures.progress.unwrap_or_default();
+        reasons.push(Reason {
+            kind,
+            detail: format!(
+                "{}: {}% of the way, {}% expected by now",
+                plain(&def.name),
+                percent(progress),
+                percent(figures.expected)
+            ),
+            line: lines.metric(i),
+        });
+    }
+    for (i, (def, figures)) in e.milestones.iter().zip(milestones).enumerate() {
+        let Some(days) = figures.days_overdue else {
+            continue;
+        };
+        let kind = if days > 14 {
+            ReasonKind::MilestoneOverdueLong
+        } else {
+            ReasonKind::MilestoneOverdue
+        };
+        reasons.push(Reason {
+            kind,
+            detail: format!(
+                "milestone {} was due {}, {} overdue",
+                plain(&def.id),
+                def.due,
+                days_word(days)
+            ),
+            line: lines.milestone(i),
+        });
+    }
+    for (i, concern) in e.concerns.iter().enumerate() {
+        if concern.date > as_of
+            || concern
+                .response
+                .as_ref()
+                .is_some_and(|r| !r.as_str().trim().is_empty())
+        {
+            continue;
+        }
+        let age = as_of.days_since(concern.date);
+        let kind = if age > 14 {
+            ReasonKind::ConcernUnansweredLong
+        } else {
+            ReasonKind::ConcernUnanswered
+        };
+        reasons.push(Reason {
+            kind,
+            detail: format!(
+                "a concern raised {} has no response after {}",
+                concern.date,
+                days_word(age)
+            ),
+            line: lines.concern(i),
+        });
+    }
+    if e.status == Status::Active
+        && let Some(last) = last_update(e, as_of) {
+            let cadence = cadence_days(e, settings);
+            let silent = as_of.days_since(last);
+            let kind = if silent > 2 * i64::from(cadence) {
+                Some(ReasonKind::UpdateOverdueLong)
+            } else if silent > i64::from(cadence) {
+                Some(ReasonKind::UpdateOverdue)
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                let latest = e.updates.as_ref().and_then(|u| {
+                    u.log
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, entry)| entry.date <= as_of)
+                        .max_by_key(|(i, entry)| (entry.date, *i))
+                        .map(|(i, _)| i)
+                });
+                reasons.push(Reason {
+                    kind,
+                    detail: format!("last update {last}, cadence {cadence} days"),
+                    line: lines.cadence(latest),
+                });
+            }
+        }
+    // Red before amber, then file order; the sort is stable for ties.
+    reasons.sort_by_key(|r| (std::cmp::Reverse(r.kind.colour()), r.line));
+    let health = reasons
+        .iter()
+        .map(|r| r.kind.colour())
+        .max()
+        .unwrap_or(Health::Green);
+    Some((health, reasons))
+}
+
+/// All figures of one engagement, computed once and shared by every page
+/// and by engagements.json.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngagementFigures {
+    pub metrics: Vec<MetricFigures>,
+    pub milestones: Vec<MilestoneFigures>,
+    pub score: Option<f64>,
+    pub health: Option<(Health, Vec<Reason>)>,
+    pub last_update: Option<Date>,
+    pub cadence_days: u32,
+    pub expected: f64,
+    pub checklist: Vec<ChecklistItem>,
+}
+
+pub fn engagement(
+    e: &Engagement,
+    as_of: Date,
+    settings: Settings,
+    lines: &dyn LineOf,
+) -> EngagementFigures {
+    let metric_defs = e.success.as_ref().map_or(&[][..], |s| s.metrics.as_slice());
+    let metrics: Vec<MetricFigures> = metric_defs
+        .iter()
+        .map(|m| metric(m, e.start, e.end, as_of))
+        .collect();
+    let milestones: Vec<MilestoneFigures> = e
+        .milestones
+        .iter()
+        .map(|m| milestone(m, as_of, settings.due_soon_days))
+        .collect();
+    let health = health(e, &metrics, &milestones, as_of, settings, lines);
+    EngagementFigures {
+        score: score(&metrics),
+        checklist: review_checklist(e, &metrics, as_of),
+        last_update: last_update(e, as_of),
+        cadence_days: cadence_days(e, settings),
+        expected: expected(e.start, e.end, as_of),
+        metrics,
+        milestones,
+        health,
+    }
+}
+
+/// Lines from the record's own YAML tree: the positions the rules use.
+impl LineOf for crate::yaml::Node {
+    fn metric(&self, index: usize) -> u32 {
+        use crate::yaml::Step::{Index, Key};
+        self.locate(&[Key("success"), Key("metrics"), Index(index), Key("id")])
+            .line
+    }
+    fn milestone(&self, index: usize) -> u32 {
+        use crate::yaml::Step::{Index, Key};
+        self.locate(&[Key("milestones"), Index(index), Key("due")])
+            .line
+    }
+    fn concern(&self, index: usize) -> u32 {
+        use crate::yaml::Step::{Index, Key};
+        self.locate(&[Key("concerns"), Index(index)]).line
+    }
+    fn cadence(&self, latest_log_entry: Option<usize>) -> u32 {
+        use crate::yaml::Step::{Index, Key};
+        match latest_log_entry {
+            Some(i) => {
+                self.locate(&[Key("updates"), Key("log"), Index(i), Key("date")])
+                    .line
+            }
+            None => self.locate(&[Key("updates")]).line,
+        }
+    }
+}
+
+/// Markdown text in a one-line detail: the first line, trimmed.
+fn plain(text: &Text) -> String {
+    text.as_str()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+pub fn percent(fraction: f64) -> String {
+    format!("{}", round_to(fraction * 100.0, 0) as i64)
+}
+
+pub fn days_word(days: i64) -> String {
+    if days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{days} days")
+    }
+}
+
+/// The state of one "Is this the end?" question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckState {
+    Done,
+    Open,
+    NotApplicable,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChecklistItem {
+    /// Stable id: went-wrong, went-right, new-problems, after-the-book,
+    /// success-reached, wins-celebrated, concerns-answered, next-offer,
+    /// end-date, refund.
+    pub item: &'static str,
+    pub question: &'static str,
+    pub state: CheckState,
+    /// Why it is in that state, in words.
+    pub detail: String,
+}
+
+fn answered(text: Option<&Text>) -> bool {
+    text.is_some_and(|t| !t.as_str().trim().is_empty())
+}
+
+/// The review checklist, in REPORTS.md's order.
+pub fn review_checklist(
+    e: &Engagement,
+    metrics: &[MetricFigures],
+    as_of: Date,
+) -> Vec<ChecklistItem> {
+    let review = e.review.as_ref();
+    let text_item = |item, question, text: Option<&Text>| {
+        let done = answered(text);
+        ChecklistItem {
+            item,
+            question,
+            state: if done {
+                CheckState::Done
+            } else {
+                CheckState::Open
+            },
+            detail: if done {
+                "answered in the review".into()
+            } else {
+                "Not answered yet".into()
+            },
+        }
+    };
+    let mut items = vec![
+        text_item(
+            "went-wrong",
+            "What went wrong?",
+            review.and_then(|r| r.went_wrong.as_ref()),
+        ),
+        text_item(
+            "went-right",
+            "What went right?",
+            review.and_then(|r| r.went_right.as_ref()),
+        ),
+        text_item(
+            "new-problems",
+            "What new problems does the solution create?",
+            review.and_then(|r| r.new_problems.as_ref()),
+        ),
+        text_item(
+            "after-the-book",
+            "What happens when they put the book down?",
+            review.and_then(|r| r.after_the_book.as_ref()),
+        ),
+    ];
+
+    let achieved = metrics
+        .iter()
+        .filter(|m| m.status == MetricStatus::Achieved)
+        .count();
+    let measured = metrics.iter().filter(|m| m.progress.is_some()).count();
+    let success_reached = !metrics.is_empty() && achieved == metrics.len();
+    items.push(ChecklistItem {
+        item: "success-reached",
+        question: "Did we reach the agreed success?",
+        state: if !metrics.is_empty() && measured == metrics.len() {
+            CheckState::Done
+        } else {
+            CheckState::Open
+        },
+        detail: if metrics.is_empty() {
+            "no metric was agreed".into()
+        } else if measured < metrics.len() {
+            format!(
+                "{} of {} metrics measured, {achieved} achieved",
+                measured,
+                metrics.len()
+            )
+        } else {
+            format!("{achieved} of {} metrics achieved", metrics.len())
+        },
+    });
+
+    let wins: Vec<_> = e.wins.iter().filter(|w| w.date <= as_of).collect();
+    let uncelebrated = wins
+        .iter()
+        .filter(|w| !answered(w.celebrated.as_ref()))
+        .count();
+    items.push(match (wins.len(), uncelebrated) {
+        (0, _) => ChecklistItem {
+            item: "wins-celebrated",
+            question: "Is every win celebrated?",
+            state: CheckState::NotApplicable,
+            detail: "not applicable: no win recorded yet".into(),
+        },
+        (n, 0) => ChecklistItem {
+            item: "wins-celebrated",
+            question: "Is every win celebrated?",
+            state: CheckState::Done,
+            detail: format!("all {n} celebrated"),
+        },
+        (n, open) => ChecklistItem {
+            item: "wins-celebrated",
+            question: "Is every win celebrated?",
+            state: CheckState::Open,
+            detail: format!("{open} of {n} not celebrated yet"),
+        },
+    });
+
+    let concerns: Vec<_> = e.concerns.iter().filter(|c| c.date <= as_of).collect();
+    let unanswered = concerns
+        .iter()
+        .filter(|c| !answered(c.response.as_ref()))
+        .count();
+    items.push(match (concerns.len(), unanswered) {
+        (0, _) => ChecklistItem {
+            item: "concerns-answered",
+            question: "Is every concern answered?",
+            state: CheckState::NotApplicable,
+            detail: "not applicable: no concern raised".into(),
+        },
+        (n, 0) => ChecklistItem {
+            item: "concerns-answered",
+            question: "Is every concern answered?",
+            state: CheckState::Done,
+            detail: format!("all {n} answered"),
+        },
+        (n, open) => ChecklistItem {
+            item: "concerns-answered",
+            question: "Is every concern answered?",
+            state: CheckState::Open,
+            detail: format!("{open} of {n} without a response"),
+        },
+    });
+
+    let next_offer = review
+        .and_then(|r| r.next_offer.as_ref())
+        .filter(|t| answered(Some(t)));
+    let (state, detail) = match (review.map(|r| r.decision), next_offer) {
+        (None, Some(offer)) => (
+            CheckState::Open,
+            format!("next offer \"{}\", decision not recorded", plain(offer)),
+        ),
+        (None, None) => (
+            CheckState::Open,
+            "no next offer, decision not recorded".into(),
+        ),
+        (Some(ReviewDecision::Next), None) => (
+            CheckState::Open,
+            "decision is to offer what comes next, but no next offer is named".into(),
+        ),
+        (Some(ReviewDecision::Next), Some(offer)) => {
+            (CheckState::Done, format!("next: {}", plain(offer)))
+        }
+        (Some(ReviewDecision::Continue), _) => {
+            (CheckState::Done, "decision: continue the engagement".into())
+        }
+        (Some(ReviewDecision::End), _) => (CheckState::Done, "decision: end here".into()),
+    };
+    items.push(ChecklistItem {
+        item: "next-offer",
+        question: "What comes next?",
+        state,
+        detail,
+    });
+
+    items.push(match e.end {
+        Some(end) => ChecklistItem {
+            item: "end-date",
+            question: "Is the end date defined?",
+            state: CheckState::Done,
+            detail: end.to_string(),
+        },
+        None => ChecklistItem {
+            item: "end-date",
+            question: "Is the end date defined?",
+            state: CheckState::Open,
+            detail: "no end date agreed".into(),
+        },
+    });
+
+    items.push(if success_reached {
+        ChecklistItem {
+            item: "refund",
+            question: "Refund decision",
+            state: CheckState::NotApplicable,
+            detail: "not applicable: success reached".into(),
+        }
+    } else {
+        match review {
+            None => ChecklistItem {
+                item: "refund",
+                question: "Refund decision",
+                state: CheckState::Open,
+                detail: "success not reached and no refund decision recorded".into(),
+            },
+            Some(r) => ChecklistItem {
+                item: "refund",
+                question: "Refund decision",
+                state: CheckState::Done,
+                detail: match r.refund {
+                    Refund::None => "no refund".into(),
+                    Refund::Partial => "partial refund".into(),
+                    Refund::Full => "full refund".into(),
+                },
+            },
+        }
+    });
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Measurement;
+
+    fn d(text: &str) -> Date {
+        Date::parse(text).unwrap()
+    }
+
+    fn metric_with(baseline: f64, target: f64, measurements: &[(&str, f64)]) -> Metric {
+        Metric {
+            id: Text("m".into()),
+            name: Text("M".into()),
+            unit: None,
+            baseline,
+            target,
+            weight: None,
+            measurements: measurements
+                .iter()
+                .map(|(date, value)| Measurement {
+                    date: d(date),
+                    value: *value,
+                    note: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(round_to(1.064_55, 4), 1.0646);
+        assert_eq!(round_to(-0.000_05, 4), -0.0001);
+        assert_eq!(round_to(78.95, 1), 79.0);
+        assert_eq!(round_to(2.5, 0), 3.0);
+    }
+
+    #[test]
+    fn expected_is_the_elapsed_fraction() {
+        let (start, end) = (Some(d("2026-01-01")), Some(d("2026-01-11")));
+        assert_eq!(expected(start, end, d("2026-01-06")), 0.5);
+        assert_eq!(expected(start, end, d("2025-12-01")), 0.0);
+        assert_eq!(expected(start, end, d("2026-02-01")), 1.0);
+        assert_eq!(expected(start, None, d("2026-01-06")), 0.0);
+        assert_eq!(expected(None, end, d("2026-01-06")), 0.0);
+    }
+
+    #[test]
+    fn expected_when_end_is_start() {
+        let day = Some(d("2026-01-01"));
+        assert_eq!(expected(day, day, d("2025-12-31")), 0.0);
+        assert_eq!(expected(day, day, d("2026-01-01")), 1.0);
+    }
+
+    #[test]
+    fn current_is_the_latest_on_or_before_as_of_whatever_the_file_order() {
+        let m = metric_with(
+            45.0,
+            14.0,
+            &[
+                ("2026-07-01", 12.0),
+                ("2026-05-01", 30.0),
+                ("2026-07-01", 11.0),
+                ("2026-08-01", 5.0),
+            ],
+        );
+        assert_eq!(current(&m, d("2026-07-15")), Some((d("2026-07-01"), 11.0)));
+        assert_eq!(current(&m, d("2026-06-01")), Some((d("2026-05-01"), 30.0)));
+        assert_eq!(current(&m, d("2026-04-01")), None);
+    }
+
+    #[test]
+    fn progress_works_both_directions_and_is_not_clamped() {
+        assert_eq!(progress(45.0, 14.0, 12.0), 33.0 / 31.0);
+        assert_eq!(progress(10.0, 20.0, 15.0), 0.5);
+        assert_eq!(progress(10.0, 20.0, 5.0), -0.5);
+        assert_eq!(progress(10.0, 20.0, 30.0), 2.0);
+    }
+
+    #[test]
+    fn status_thresholds_compare_unrounded_values() {
+        assert_eq!(metric_status(None, 0.5), MetricStatus::NotMeasured);
+        assert_eq!(metric_status(Some(1.0), 0.5), MetricStatus::Achieved);
+        assert_eq!(metric_status(Some(0.999_999), 1.0), MetricStatus::OnTrack);
+        // Exactly on expected - 0.10 is on track; a hair below is at risk.
+        let expected = 0.6;
+        assert_eq!(
+            metric_status(Some(expected - 0.10), expected),
+            MetricStatus::OnTrack
+        );
+        assert_eq!(
+            metric_status(Some(expected - 0.10 - 1e-12), expected),
+            MetricStatus::AtRisk
+        );
+        assert_eq!(
+            metric_status(Some(expected - 0.25), expected),
+            MetricStatus::AtRisk
+        );
+        assert_eq!(
+            metric_status(Some(expected - 0.25 - 1e-12), expected),
+            MetricStatus::OffTrack
+        );
+        assert_eq!(metric_status(Some(-0.5), 0.0), MetricStatus::OffTrack);
+    }
+
+    #[test]
+    fn score_is_the_weighted_clamped_mean_of_measured_metrics() {
+        let figures = |progress: Option<f64>, weight: f64| MetricFigures {
+            current: None,
+            progress,
+            expected: 0.0,
+            status: metric_status(progress, 0.0),
+            weight,
+        };
+        assert_eq!(score(&[]), None);
+        assert_eq!(score(&[figures(None, 1.0)]), None);
+        assert_eq!(
+            score(&[
+                figures(Some(1.5), 2.0),
+                figures(Some(-1.0), 1.0),
+                figures(None, 5.0)
+            ]),
+            Some(100.0 * 2.0 / 3.0)
+        );
+        assert_eq!(score(&[figures(Some(0.5), 1.0)]), Some(50.0));
+    }
+
+    #[test]
+    fn milestone_states_at_their_boundaries() {
+        let m = |due: &str, done: Option<&str>| Milestone {
+            id: Text("A".into()),
+            title: Text("A".into()),
+            due: d(due),
+            done: done.map(d),
+            outcome: None,
+            result: None,
+        };
+        let as_of = d("2026-07-15");
+        assert_eq!(
+            milestone(&m("2026-07-01", Some("2026-07-04")), as_of, 14).days_late,
+            Some(3)
+        );
+        assert_eq!(
+            milestone(&m("2026-07-10", Some("2026-07-04")), as_of, 14).days_late,
+            Some(0)
+        );
+        // A done date after as-of is not done yet.
+        assert_eq!(
+            milestone(&m("2026-07-10", Some("2026-07-20")), as_of, 14).status,
+            MilestoneStatus::Overdue
+        );
+        // Due on the as-of date is due soon, not overdue.
+        assert_eq!(
+            milestone(&m("2026-07-15", None), as_of, 14).status,
+            MilestoneStatus::DueSoon
+        );
+        assert_eq!(
+            milestone(&m("2026-07-14", None), as_of, 14).status,
+            MilestoneStatus::Overdue
+        );
+        assert_eq!(
+            milestone(&m("2026-07-29", None), as_of, 14).status,
+            MilestoneStatus::DueSoon
+        );
+        assert_eq!(
+            milestone(&m("2026-07-30", None), as_of, 14).status,
+            MilestoneStatus::Upcoming
+        );
+        assert_eq!(
+            milestone(&m("2026-07-30", None), as_of, 15).status,
+            MilestoneStatus::DueSoon
+        );
+    }
+}

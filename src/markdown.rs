@@ -1,0 +1,166 @@
+//! The one place pulldown-cmark is configured. Record text is Markdown; what
+//! comes out must be inert whatever went in:
+//!
+//! - raw HTML (block or inline) is shown as text, never passed through;
+//! - links keep only safe destinations (http, https, mailto, tel, or a
+//!   relative path); pulldown-cmark hands `javascript:` and `data:` URLs
+//!   through as written, in any letter case or entity-encoded, so they are
+//!   checked here after its decoding;
+//! - images are never loaded (a report makes no request to another host):
+//!   they are shown as their description.
+
+use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
+
+/// Renders Markdown as safe HTML.
+pub fn to_html(markdown: &str) -> String {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let mut image_depth = 0usize;
+    let mut dropped_links: Vec<bool> = Vec::new();
+    let events = Parser::new_ext(markdown, options).filter_map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        Event::Start(Tag::Image { dest_url, .. }) => {
+            image_depth += 1;
+            let _ = dest_url;
+            Some(Event::Text(CowStr::Borrowed("[image: ")))
+        }
+        Event::End(TagEnd::Image) => {
+            image_depth = image_depth.saturating_sub(1);
+            Some(Event::Text(CowStr::Borrowed("]")))
+        }
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => {
+            if is_safe_url(&dest_url) && image_depth == 0 {
+                dropped_links.push(false);
+                Some(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }))
+            } else {
+                dropped_links.push(true);
+                None
+            }
+        }
+        Event::End(TagEnd::Link) => {
+            if dropped_links.pop().unwrap_or(true) {
+                None
+            } else {
+                Some(Event::End(TagEnd::Link))
+            }
+        }
+        other => Some(other),
+    });
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut out, events);
+    out
+}
+
+/// Renders a one-paragraph text without the enclosing `<p>`, for table
+/// cells and short lines.
+pub fn inline_html(markdown: &str) -> String {
+    let html = to_html(markdown);
+    let trimmed = html.trim_end();
+    match trimmed
+        .strip_prefix("<p>")
+        .and_then(|s| s.strip_suffix("</p>"))
+    {
+        Some(inner) if !inner.contains("<p>") => inner.to_owned(),
+        _ => html,
+    }
+}
+
+/// Whether a link destination may appear in a report.
+pub fn is_safe_url(url: &str) -> bool {
+    // Browsers ignore leading spaces and control characters, and strip tabs
+    // and newlines anywhere in a scheme: compare what the browser would see.
+    let cleaned: String = url
+        .trim_start_matches(|c: char| c.is_whitespace() || c.is_control())
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let scheme_end = cleaned.find([':', '/', '?', '#']);
+    match scheme_end {
+        Some(at) if cleaned[at..].starts_with(':') => {
+            let scheme = cleaned[..at].to_ascii_lowercase();
+            matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel")
+        }
+        // No scheme: a relative link, a fragment or a query.
+        _ => true,
+    }
+}
+
+/// For the link type, which pulldown-cmark needs to stay unchanged.
+#[allow(dead_code)]
+fn _link_type_is_kept(_: LinkType) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_html_is_shown_as_text() {
+        let html = to_html("Hello <script>alert(1)</script>\n\n<div onclick=\"x\">hi</div>\n");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<div"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn unsafe_links_lose_their_destination() {
+        for url in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "&#x6A;avascript:alert(1)",
+            "&#106;avascript:alert(1)",
+            " javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "java%0ascript:alert(1)",
+        ] {
+            let html = to_html(&format!("[click]({url}) and <{url}>"));
+            let lower = html.to_ascii_lowercase();
+            assert!(!lower.contains("href=\"javascript"), "{url}: {html}");
+            assert!(!lower.contains("href=\"data"), "{url}: {html}");
+            assert!(!lower.contains("href=\"vbscript"), "{url}: {html}");
+            assert!(html.contains("click"), "{url}: {html}");
+        }
+    }
+
+    #[test]
+    fn safe_links_are_kept() {
+        let html = to_html(
+            "[site](https://example.com/a?b=1) [mail](mailto:a@example.com) [rel](notes.html#x)",
+        );
+        assert!(
+            html.contains("href=\"https://example.com/a?b=1\""),
+            "{html}"
+        );
+        assert!(html.contains("href=\"mailto:a@example.com\""), "{html}");
+        assert!(html.contains("href=\"notes.html#x\""), "{html}");
+    }
+
+    #[test]
+    fn images_are_never_loaded() {
+        let html = to_html("![chart](https://tracker.example/pixel.png) ![x](javascript:alert(1))");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("[image: chart]"), "{html}");
+    }
+
+    #[test]
+    fn link_text_is_escaped() {
+        let html = to_html("[\"><img src=x onerror=alert(1)>](https://example.com)");
+        assert!(!html.contains("<img"), "{html}");
+    }
+
+    #[test]
+    fn inline_strips_the_paragraph() {
+        assert_eq!(inline_html("Hello *there*"), "Hello <em>there</em>");
+        assert_eq!(inline_html("a\n\nb"), "<p>a</p>\n<p>b</p>\n");
+    }
+}

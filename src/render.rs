@@ -1,0 +1,95 @@
+//! Tera, configured once: the built-in templates are compiled into the
+//! binary, and a templates folder (`--templates`, or `templates:` in
+//! commonthread.yaml) overrides them file by file.
+
+use std::path::Path;
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+/// The built-in templates, by name.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    (
+        "portfolio.html",
+        include_str!("../templates/portfolio.html"),
+    ),
+    ("client.html", include_str!("../templates/client.html")),
+    (
+        "scorecard.html",
+        include_str!("../templates/scorecard.html"),
+    ),
+    ("review.html", include_str!("../templates/review.html")),
+];
+
+/// The stylesheet inlined into every page (overridable as `style.css`).
+pub const BUILT_IN_STYLE: &str = include_str!("../templates/style.css");
+
+pub struct Renderer {
+    tera: Tera,
+    style: String,
+}
+
+impl Renderer {
+    /// Loads the templates, the user's files first. Errors name the file.
+    pub fn new(overrides: Option<&Path>) -> Result<Renderer, String> {
+        let mut sources: Vec<(String, String)> = Vec::new();
+        let mut style = BUILT_IN_STYLE.to_owned();
+        if let Some(dir) = overrides {
+            if !dir.is_dir() {
+                return Err(format!(
+                    "the templates folder `{}` does not exist",
+                    dir.display()
+                ));
+            }
+            let read = |name: &str| -> Result<Option<String>, String> {
+                let path = dir.join(name);
+                if !path.is_file() {
+                    return Ok(None);
+                }
+                std::fs::read_to_string(&path)
+                    .map(Some)
+                    .map_err(|e| format!("cannot read template `{}`: {e}", path.display()))
+            };
+            for (name, _) in BUILT_IN {
+                if let Some(text) = read(name)? {
+                    sources.push(((*name).to_owned(), text));
+                }
+            }
+            if let Some(text) = read("style.css")? {
+                style = text;
+            }
+        }
+        for (name, text) in BUILT_IN {
+            if !sources.iter().any(|(n, _)| n == name) {
+                sources.push(((*name).to_owned(), (*text).to_owned()));
+            }
+        }
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![".html"]);
+        tera.add_raw_templates(sources).map_err(|e| describe(&e))?;
+        Ok(Renderer { tera, style })
+    }
+
+    /// Renders one page from its view model.
+    pub fn render<T: Serialize>(&self, template: &str, view: &T) -> Result<String, String> {
+        let mut context = Context::from_serialize(view).map_err(|e| describe(&e))?;
+        context.insert("stylesheet", &self.style);
+        self.tera
+            .render(template, &context)
+            .map_err(|e| describe(&e))
+    }
+}
+
+/// Tera's error with every cause, which is where the useful part is.
+fn describe(error: &tera::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
