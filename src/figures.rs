@@ -171,18 +171,25 @@ pub fn milestone(milestone: &Milestone, as_of: Date, due_soon_days: u32) -> Mile
     }
 }
 
+/// The index of the latest log entry on or before `as_of`; on a tie, the
+/// later one in the file.
+pub fn latest_log_entry(e: &Engagement, as_of: Date) -> Option<usize> {
+    e.updates.as_ref().and_then(|u| {
+        u.log
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| entry.date <= as_of)
+            .max_by_key(|(i, entry)| (entry.date, *i))
+            .map(|(i, _)| i)
+    })
+}
+
 /// The latest log date on or before `as_of`, else the start date.
 pub fn last_update(e: &Engagement, as_of: Date) -> Option<Date> {
-    e.updates
-        .as_ref()
-        .and_then(|u| {
-            u.log
-                .iter()
-                .map(|entry| entry.date)
-                .filter(|d| *d <= as_of)
-                .max()
-        })
-        .or(e.start)
+    match (latest_log_entry(e, as_of), &e.updates) {
+        (Some(i), Some(updates)) => Some(updates.log[i].date),
+        _ => e.start,
+    }
 }
 
 pub fn cadence_days(e: &Engagement, settings: Settings) -> u32 {
@@ -345,32 +352,26 @@ pub fn health(
         });
     }
     if e.status == Status::Active
-        && let Some(last) = last_update(e, as_of) {
-            let cadence = cadence_days(e, settings);
-            let silent = as_of.days_since(last);
-            let kind = if silent > 2 * i64::from(cadence) {
-                Some(ReasonKind::UpdateOverdueLong)
-            } else if silent > i64::from(cadence) {
-                Some(ReasonKind::UpdateOverdue)
-            } else {
-                None
-            };
-            if let Some(kind) = kind {
-                let latest = e.updates.as_ref().and_then(|u| {
-                    u.log
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, entry)| entry.date <= as_of)
-                        .max_by_key(|(i, entry)| (entry.date, *i))
-                        .map(|(i, _)| i)
-                });
-                reasons.push(Reason {
-                    kind,
-                    detail: format!("last update {last}, cadence {cadence} days"),
-                    line: lines.cadence(latest),
-                });
-            }
+        && let Some(last) = last_update(e, as_of)
+    {
+        let cadence = cadence_days(e, settings);
+        let silent = as_of.days_since(last);
+        let kind = if silent > 2 * i64::from(cadence) {
+            Some(ReasonKind::UpdateOverdueLong)
+        } else if silent > i64::from(cadence) {
+            Some(ReasonKind::UpdateOverdue)
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            let latest = latest_log_entry(e, as_of);
+            reasons.push(Reason {
+                kind,
+                detail: format!("last update {last}, cadence {cadence} days"),
+                line: lines.cadence(latest),
+            });
         }
+    }
     // Red before amber, then file order; the sort is stable for ties.
     reasons.sort_by_key(|r| (std::cmp::Reverse(r.kind.colour()), r.line));
     let health = reasons

@@ -7,9 +7,22 @@
 //!   through as written, in any letter case or entity-encoded, so they are
 //!   checked here after its decoding;
 //! - images are never loaded (a report makes no request to another host):
-//!   they are shown as their description.
+//!   they are shown as their description;
+//! - headings start at `<h4>`: record text always sits inside a page
+//!   section, and the page's own outline must stay in order.
 
-use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+/// `# Title` in a record becomes this level on the page.
+const TOP_HEADING: usize = 4;
+
+fn demote(level: HeadingLevel) -> HeadingLevel {
+    match (level as usize + TOP_HEADING - 1).min(6) {
+        4 => HeadingLevel::H4,
+        5 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
+    }
+}
 
 /// Renders Markdown as safe HTML.
 pub fn to_html(markdown: &str) -> String {
@@ -19,6 +32,18 @@ pub fn to_html(markdown: &str) -> String {
     let mut dropped_links: Vec<bool> = Vec::new();
     let events = Parser::new_ext(markdown, options).filter_map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Some(Event::Start(Tag::Heading {
+            level: demote(level),
+            id,
+            classes,
+            attrs,
+        })),
+        Event::End(TagEnd::Heading(level)) => Some(Event::End(TagEnd::Heading(demote(level)))),
         Event::Start(Tag::Image { dest_url, .. }) => {
             image_depth += 1;
             let _ = dest_url;
@@ -95,10 +120,6 @@ pub fn is_safe_url(url: &str) -> bool {
     }
 }
 
-/// For the link type, which pulldown-cmark needs to stay unchanged.
-#[allow(dead_code)]
-fn _link_type_is_kept(_: LinkType) {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +177,14 @@ mod tests {
     fn link_text_is_escaped() {
         let html = to_html("[\"><img src=x onerror=alert(1)>](https://example.com)");
         assert!(!html.contains("<img"), "{html}");
+    }
+
+    #[test]
+    fn headings_start_at_h4() {
+        let html = to_html("# One\n\n## Two\n\n#### Four\n");
+        assert!(html.contains("<h4>One</h4>"), "{html}");
+        assert!(html.contains("<h5>Two</h5>"), "{html}");
+        assert!(html.contains("<h6>Four</h6>"), "{html}");
     }
 
     #[test]

@@ -145,10 +145,11 @@ fn write_all(staging: &Path, files: &[OutputFile]) -> Result<(), String> {
     for file in files {
         let path = staging.join(&file.path);
         if let Some(dir) = path.parent()
-            && created.insert(dir.to_path_buf()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-            }
+            && created.insert(dir.to_path_buf())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        }
         std::fs::write(&path, &file.bytes)
             .map_err(|e| format!("cannot write `{}`: {e}", file.path))?;
     }

@@ -309,12 +309,7 @@ fn metrics(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
         if e.status == Status::Active {
-            let latest = metric
-                .measurements
-                .iter()
-                .map(|m| m.date)
-                .filter(|d| *d <= ctx.as_of)
-                .max();
+            let latest = crate::figures::current(metric, ctx.as_of).map(|(date, _)| date);
             let stale = match (latest, e.start) {
                 (Some(latest), _) => (ctx.as_of.days_since(latest) > 60).then(|| {
                     format!(
@@ -376,11 +371,6 @@ fn review(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Done as of the as-of date: a `done` in the future is not done yet.
-fn done_by(done: Option<Date>, as_of: Date) -> bool {
-    done.is_some_and(|done| done <= as_of)
-}
-
 fn milestones(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for (i, milestone) in e.milestones.iter().enumerate() {
         if blank(milestone.outcome.as_ref()) {
@@ -396,7 +386,10 @@ fn milestones(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .help("add `outcome:`: what the client has once this step is done"),
             );
         }
-        if e.status.is_open() && milestone.due < ctx.as_of && !done_by(milestone.done, ctx.as_of) {
+        let overdue = crate::figures::milestone(milestone, ctx.as_of, ctx.settings.due_soon_days)
+            .status
+            == crate::figures::MilestoneStatus::Overdue;
+        if e.status.is_open() && overdue {
             out.push(
                 ctx.at(
                     rules::MILESTONE_OVERDUE,
@@ -424,26 +417,16 @@ fn updates(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     if e.status != Status::Active {
         return;
     }
-    let cadence = e
-        .updates
-        .as_ref()
-        .and_then(|u| u.cadence_days)
-        .unwrap_or(ctx.settings.cadence_days);
-    let log = e.updates.as_ref().map_or(&[][..], |u| u.log.as_slice());
-    // The latest entry on or before the as-of date; on a tie, the later one in the file.
-    let latest = log
-        .iter()
-        .enumerate()
-        .filter(|(_, entry)| entry.date <= ctx.as_of)
-        .max_by_key(|(i, entry)| (entry.date, *i));
-    let (last, steps): (Option<Date>, Vec<Step<'_>>) = match latest {
-        Some((i, entry)) => (
-            Some(entry.date),
-            vec![K("updates"), K("log"), I(i), K("date")],
-        ),
-        None => (e.start, vec![K("updates")]),
+    let cadence = crate::figures::cadence_days(e, ctx.settings);
+    let latest = crate::figures::latest_log_entry(e, ctx.as_of);
+    let Some(last) = crate::figures::last_update(e, ctx.as_of) else {
+        return;
     };
-    let Some(last) = last else { return };
+    let steps: Vec<Step<'_>> = match latest {
+        Some(i) => vec![K("updates"), K("log"), I(i), K("date")],
+        None => vec![K("updates")],
+    };
+
     let silent = ctx.as_of.days_since(last);
     if silent > i64::from(cadence) {
         let message = if latest.is_some() {

@@ -1,0 +1,641 @@
+//! `commonthread build` through the real binary: the pages and their
+//! snapshots, safety of record text, audience, determinism, and the output
+//! folder's safety.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+const AS_OF: &str = "2026-11-16";
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-engagements")
+}
+
+fn commonthread() -> Command {
+    let mut command = Command::cargo_bin("commonthread").expect("the binary is built");
+    command.env_remove("SOURCE_DATE_EPOCH").env("NO_COLOR", "1");
+    command.timeout(std::time::Duration::from_secs(60));
+    command
+}
+
+/// Runs `build DIR --out OUT --as-of AS_OF` plus `extra`; returns the exit code.
+fn build(dir: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
+    let output = commonthread()
+        .arg("build")
+        .arg(dir)
+        .arg("--out")
+        .arg(out)
+        .args(["--as-of", AS_OF])
+        .args(extra)
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Every file under `dir`, by relative path.
+fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.insert(rel, std::fs::read(entry.path()).unwrap());
+        }
+    }
+    files
+}
+
+fn text(files: &BTreeMap<String, Vec<u8>>, path: &str) -> String {
+    String::from_utf8(
+        files
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} was not written"))
+            .clone(),
+    )
+    .unwrap()
+}
+
+fn write_repo(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    dir
+}
+
+fn built_samples() -> (TempDir, BTreeMap<String, Vec<u8>>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    let (code, stdout, stderr) = build(&samples(), &out, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let files = read_tree(&out);
+    (tmp, files)
+}
+
+#[test]
+fn samples_build_every_page_at_its_contract_path() {
+    let (_tmp, files) = built_samples();
+    for path in [
+        "index.html",
+        "engagements.json",
+        "tallyhouse/index.html",
+        "tallyhouse/2026-trial-conversion/scorecard.html",
+        "tallyhouse/2026-trial-conversion/review.html",
+        "tidewater-freight/2025-dispatch-audit/scorecard.html",
+    ] {
+        assert!(
+            files.contains_key(path),
+            "{path} missing; have {:?}",
+            files.keys().collect::<Vec<_>>()
+        );
+    }
+    // Every engagement has a scorecard and a review; every client a report.
+    let scorecards = files
+        .keys()
+        .filter(|p| p.ends_with("/scorecard.html"))
+        .count();
+    let reviews = files.keys().filter(|p| p.ends_with("/review.html")).count();
+    assert_eq!((scorecards, reviews), (11, 11));
+}
+
+#[test]
+fn page_snapshots() {
+    let (_tmp, files) = built_samples();
+    for (name, path) in [
+        ("portfolio", "index.html"),
+        ("client_report", "tallyhouse/index.html"),
+        (
+            "scorecard",
+            "tallyhouse/2026-trial-conversion/scorecard.html",
+        ),
+        ("review", "tallyhouse/2025-churn-review/review.html"),
+        ("engagements_json", "engagements.json"),
+    ] {
+        insta::assert_snapshot!(name, text(&files, path));
+    }
+}
+
+#[test]
+fn engagements_json_has_the_contract_figures() {
+    let (_tmp, files) = built_samples();
+    let json: serde_json::Value = serde_json::from_str(&text(&files, "engagements.json")).unwrap();
+    assert_eq!(json["as_of"], AS_OF);
+    assert_eq!(json["practice"], "Northwind Advisory");
+    let clients = json["clients"].as_array().unwrap();
+    let slugs: Vec<&str> = clients
+        .iter()
+        .map(|c| c["slug"].as_str().unwrap())
+        .collect();
+    let mut sorted = slugs.clone();
+    sorted.sort_unstable();
+    assert_eq!(slugs, sorted, "clients in slug order");
+    let tally = clients.iter().find(|c| c["slug"] == "tallyhouse").unwrap();
+    let trial = tally["engagements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["slug"] == "2026-trial-conversion")
+        .unwrap();
+    // Worked by hand (see the sample's comments): expected 196/298, the
+    // conversion metric at (10.6-9)/(18-9), the score weighted 2:1.
+    assert_eq!(trial["health"], "red");
+    assert_eq!(trial["health_reasons"][0]["kind"], "metric-off-track");
+    let conversion = &trial["metrics"][0];
+    assert_eq!(conversion["progress"], 0.1778);
+    assert_eq!(conversion["expected"], 0.6577);
+    assert_eq!(conversion["status"], "off-track");
+    assert_eq!(trial["score"], 36.9);
+    // Statuses without health carry null.
+    let churn = tally["engagements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["slug"] == "2025-churn-review")
+        .unwrap();
+    assert!(churn["health"].is_null());
+    for key in [
+        "slug",
+        "title",
+        "status",
+        "health",
+        "health_reasons",
+        "score",
+        "metrics",
+        "milestones",
+        "review_checklist",
+    ] {
+        assert!(churn.get(key).is_some(), "{key}");
+    }
+    assert!(churn["review_checklist"][0]["done"].is_boolean());
+}
+
+#[test]
+fn every_link_points_to_a_file_that_exists() {
+    let (_tmp, files) = built_samples();
+    let mut checked = 0;
+    for (path, bytes) in &files {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let html = String::from_utf8(bytes.clone()).unwrap();
+        for href in html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+        {
+            let href = href.replace("&#x2F;", "/");
+            if href.starts_with("http") || href.starts_with("mailto:") || href.starts_with('#') {
+                continue;
+            }
+            let base = Path::new(path).parent().unwrap();
+            let target = normalize(&base.join(href.split('#').next().unwrap()));
+            assert!(
+                files.contains_key(&target),
+                "{path} links to {href} ({target}), which was not written"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} links checked");
+}
+
+fn normalize(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+#[test]
+fn pages_are_self_contained() {
+    let (_tmp, files) = built_samples();
+    for (path, bytes) in files.iter().filter(|(p, _)| p.ends_with(".html")) {
+        let html = String::from_utf8_lossy(bytes);
+        assert!(!html.contains("<script"), "{path}");
+        assert!(!html.contains("<link"), "{path}");
+        assert!(!html.contains("<img"), "{path}");
+        assert!(!html.contains("src=\""), "{path}");
+        assert!(!html.contains("@import"), "{path}");
+        assert!(html.contains("<style>"), "{path}");
+    }
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    assert_eq!(build(&samples(), &a, &[]).0, 0);
+    assert_eq!(build(&samples(), &b, &[]).0, 0);
+    let (first, second) = (read_tree(&a), read_tree(&b));
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &first {
+        assert!(second[path] == *bytes, "{path} differs between two builds");
+    }
+}
+
+const CLIENT: &str = "name: Acme Logistics\nnotes: CANARY-client-notes\n";
+
+/// An engagement with `{X}` in every text field and `{I}` in every internal one.
+const TEMPLATE: &str = r#"---
+title: "{X}"
+status: active
+owner: "{X}"
+start: 2026-03-02
+end: 2026-12-31
+value: { amount: 48000, currency: "{I}" }
+tags: ["{X}"]
+qualification:
+  story: "{I}"
+  claims:
+    - { claim: "{I}", evidence: "{I}", status: verified }
+  red_flags:
+    - { flag: "{I}", resolution: "{I}" }
+  decision: accept
+  decided: 2026-02-20
+current_state: "{X}"
+desired_outcome: "{X}"
+success:
+  agreed: 2026-03-05
+  agreed_by: ["{X}"]
+  metrics:
+    - id: days-to-close
+      name: "{X}"
+      unit: "{X}"
+      baseline: 45
+      target: 14
+      measurements:
+        - { date: 2026-05-01, value: 30, note: "{X}" }
+        - { date: 2026-11-01, value: 20, note: "{X}" }
+milestones:
+  - { id: "A", title: "{X}", due: 2026-04-01, done: 2026-03-28, outcome: "{X}", result: "{X}" }
+  - { id: "B", title: "{X}", due: 2026-12-15, outcome: "{X}" }
+updates:
+  log:
+    - { date: 2026-11-10, summary: "{X}", channel: "{X}", milestone: "B" }
+wins:
+  - { date: 2026-07-10, title: "{X}", metric: days-to-close, celebrated: "{X}" }
+concerns:
+  - { date: 2026-05-20, concern: "{X}", raised_by: "{X}", response: "{X}", resolved: 2026-05-27 }
+review:
+  date: 2026-11-01
+  went_wrong: "{I}"
+  went_right: "{I}"
+  new_problems: "{I}"
+  after_the_book: "{I}"
+  next_offer: "{I}"
+  decision: continue
+  refund: partial
+  refund_reason: "{I}"
+internal_notes: "{I}"
+---
+{X}
+"#;
+
+#[test]
+fn hostile_record_text_comes_out_inert() {
+    let hostile = [
+        "<script>alert(1)</script>",
+        "\\\"><img src=x onerror=alert(1)>",
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:alert(1))",
+        "[x](&#x6A;avascript:alert(1))",
+        "<a href='javascript:alert(1)'>y</a>",
+        "![p](https://tracker.example/p.png)",
+    ];
+    let payload = hostile.join(" ");
+    let engagement = TEMPLATE.replace("{X}", &payload).replace("{I}", &payload);
+    let repo = write_repo(&[
+        ("acme-logistics/client.yaml", CLIENT),
+        ("acme-logistics/deal.md", &engagement),
+    ]);
+    let out = repo.path().join("public");
+    let (code, stdout, stderr) = build(repo.path(), &out, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let files = read_tree(&out);
+    let mut pages = 0;
+    for (path, bytes) in files.iter().filter(|(p, _)| p.ends_with(".html")) {
+        pages += 1;
+        let html = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+        assert!(!html.contains("<script"), "{path} has a script tag");
+        assert!(!html.contains("<img"), "{path} has an image");
+        for tag in tags(&html) {
+            for (name, value) in attributes(tag) {
+                assert!(
+                    !name.starts_with("on"),
+                    "{path} has an event handler `{name}` in <{tag}>"
+                );
+                if matches!(
+                    name.as_str(),
+                    "href" | "src" | "xlink:href" | "action" | "formaction"
+                ) {
+                    let scheme_unsafe = ["javascript", "data", "vbscript"]
+                        .iter()
+                        .any(|s| value.trim_start().starts_with(s));
+                    assert!(!scheme_unsafe, "{path} has an unsafe URL in <{tag}>");
+                }
+            }
+        }
+        // The text is still there, shown as text.
+        assert!(
+            html.contains("&lt;script&gt;"),
+            "{path} lost the record text"
+        );
+    }
+    assert_eq!(pages, 4);
+}
+
+/// The real tags of a page: `<` followed by a letter, up to the next `>`.
+fn tags(html: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        if rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            let end = rest.find('>').unwrap_or(rest.len());
+            found.push(&rest[..end]);
+        }
+    }
+    found
+}
+
+/// A tag's attributes as (lowercase name, value), honouring quotes.
+fn attributes(tag: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut chars = tag.chars().peekable();
+    // Skip the tag name.
+    while chars.peek().is_some_and(|c| !c.is_whitespace()) {
+        chars.next();
+    }
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == '/') {
+            chars.next();
+        }
+        let mut name = String::new();
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() || c == '=' || c == '/' {
+                break;
+            }
+            name.push(c.to_ascii_lowercase());
+            chars.next();
+        }
+        if name.is_empty() {
+            return found;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'=') {
+            chars.next();
+            match chars.peek().copied() {
+                Some(quote @ ('"' | '\'')) => {
+                    chars.next();
+                    for c in chars.by_ref() {
+                        if c == quote {
+                            break;
+                        }
+                        value.push(c);
+                    }
+                }
+                _ => {
+                    while let Some(&c) = chars.peek() {
+                        if c.is_whitespace() {
+                            break;
+                        }
+                        value.push(c);
+                        chars.next();
+                    }
+                }
+            }
+        }
+        found.push((name, value));
+    }
+}
+
+#[test]
+fn internal_fields_never_reach_client_pages() {
+    let engagement = TEMPLATE
+        .replace("{X}", "visible text")
+        .replace("{I}", "CANARY-internal");
+    let repo = write_repo(&[
+        ("acme-logistics/client.yaml", CLIENT),
+        ("acme-logistics/deal.md", &engagement),
+    ]);
+    let out = repo.path().join("public");
+    assert_eq!(build(repo.path(), &out, &[]).0, 0);
+    let files = read_tree(&out);
+    for client_page in [
+        "acme-logistics/index.html",
+        "acme-logistics/deal/scorecard.html",
+    ] {
+        let html = text(&files, client_page);
+        assert!(
+            !html.contains("CANARY"),
+            "{client_page} shows an internal field"
+        );
+        assert!(
+            !html.contains("Internal:"),
+            "{client_page} is client-facing"
+        );
+        assert!(html.contains("visible text"));
+    }
+    // The internal pages do show them (so the canary is really in the records).
+    let review = text(&files, "acme-logistics/deal/review.html");
+    assert!(review.contains("CANARY-internal"));
+    assert!(review.contains("Internal:</strong> do not share with the client"));
+    assert!(text(&files, "index.html").contains("Internal:</strong> do not share with the client"));
+}
+
+#[test]
+fn client_audience_writes_only_client_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    let (code, _, stderr) = build(&samples(), &out, &["--audience", "client"]);
+    assert_eq!(code, 0, "{stderr}");
+    let files = read_tree(&out);
+    assert!(!files.contains_key("index.html"));
+    assert!(!files.contains_key("engagements.json"));
+    assert!(!files.keys().any(|p| p.ends_with("review.html")));
+    assert!(files.contains_key("tallyhouse/index.html"));
+    assert!(files.contains_key("tallyhouse/2026-trial-conversion/scorecard.html"));
+    for (path, bytes) in files.iter().filter(|(p, _)| p.ends_with(".html")) {
+        let html = String::from_utf8_lossy(bytes);
+        assert!(
+            !html.contains("review.html"),
+            "{path} links to an internal page"
+        );
+    }
+}
+
+#[test]
+fn records_with_errors_are_not_rendered_and_out_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    assert_eq!(build(&samples(), &out, &[]).0, 0);
+    let before = read_tree(&out);
+    let repo = write_repo(&[
+        ("acme/client.yaml", "name: Acme\n"),
+        (
+            "acme/deal.md",
+            "---\ntitle: T\nstatus: bogus\nowner: D\n---\n",
+        ),
+    ]);
+    let (code, stdout, stderr) = build(repo.path(), &out, &[]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("error[invalid-value]"), "{stdout}");
+    assert!(stderr.contains("not building the reports"), "{stderr}");
+    assert_eq!(read_tree(&out), before);
+}
+
+#[test]
+fn a_build_that_fails_midway_leaves_the_previous_out_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    assert_eq!(build(&samples(), &out, &[]).0, 0);
+    let before = read_tree(&out);
+    // A template that fails while rendering the scorecards, after others rendered.
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("scorecard.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ no_such_field.x }}{% endblock content %}",
+    )
+    .unwrap();
+    let (code, _, stderr) = build(
+        &samples(),
+        &out,
+        &["--templates", templates.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("scorecard.html"), "{stderr}");
+    assert_eq!(read_tree(&out), before);
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "staging folders left behind: {leftovers:?}"
+    );
+}
+
+#[test]
+fn templates_override_the_built_in_ones_file_by_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(templates.join("scorecard.html"), "{% extends \"base.html\" %}{% block content %}<p>Custom {{ title }}</p>{% endblock content %}").unwrap();
+    std::fs::write(
+        templates.join("style.css"),
+        "body { color: rebeccapurple; }",
+    )
+    .unwrap();
+    let out = tmp.path().join("public");
+    let (code, _, stderr) = build(
+        &samples(),
+        &out,
+        &["--templates", templates.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let files = read_tree(&out);
+    let scorecard = text(&files, "tallyhouse/2026-trial-conversion/scorecard.html");
+    assert!(
+        scorecard.contains("<p>Custom Trial-to-paid conversion</p>"),
+        "{scorecard}"
+    );
+    assert!(scorecard.contains("rebeccapurple"));
+    // Not overridden: still the built-in client report, with the new style.
+    let report = text(&files, "tallyhouse/index.html");
+    assert!(report.contains("milestone report") && report.contains("rebeccapurple"));
+}
+
+#[test]
+fn a_foreign_non_empty_out_is_refused_and_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("thesis");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("chapter-1.docx"), "five years of work").unwrap();
+    let (code, _, stderr) = build(&samples(), &out, &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("refusing to replace"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("chapter-1.docx")).unwrap(),
+        "five years of work"
+    );
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+}
+
+#[test]
+fn out_may_not_be_the_records_or_hold_them_or_be_a_file() {
+    let repo = write_repo(&[("acme/client.yaml", "name: Acme\n"), ("notes.txt", "mine")]);
+    for out in [
+        repo.path().to_path_buf(),
+        repo.path().parent().unwrap().to_path_buf(),
+        PathBuf::from("/"),
+        repo.path().join("notes.txt"),
+    ] {
+        let (code, _, stderr) = build(repo.path(), &out, &[]);
+        assert_eq!(code, 2, "{}: {stderr}", out.display());
+        assert!(stderr.contains("refusing"), "{stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(repo.path().join("acme/client.yaml").exists());
+}
+
+#[test]
+fn out_inside_the_records_is_written_and_not_read_back() {
+    let repo = write_repo(&[
+        ("acme/client.yaml", "name: Acme\n"),
+        (
+            "acme/deal.md",
+            "---\ntitle: T\nstatus: prospect\nowner: D\nqualification: { decision: accept }\n---\n",
+        ),
+    ]);
+    let out = repo.path().join("public");
+    for _ in 0..2 {
+        let (code, stdout, stderr) = build(repo.path(), &out, &[]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert!(
+            !stdout.contains("no-client"),
+            "the output was read as records: {stdout}"
+        );
+    }
+    assert!(out.join("acme/deal/scorecard.html").exists());
+}
+
+#[test]
+fn the_attribute_reader_sees_what_a_browser_sees() {
+    let found = attributes("img src=x onerror=alert(1) title='a onload=b' data-x=\"y\"");
+    let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["src", "onerror", "title", "data-x"]);
+    assert_eq!(found[2].1, "a onload=b");
+    assert_eq!(
+        tags("<p>a &lt;b&gt; <a href=x>c</a></p>"),
+        ["p", "a href=x"]
+    );
+}
