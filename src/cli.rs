@@ -49,9 +49,12 @@ pub struct CommonArgs {
     /// Print nothing but the diagnostics.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Say more about what is being done.
+    /// Say more about what is being done (counts and timings, on stderr).
     #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// Worker threads (default: one per core). Output is the same for any count.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -48,43 +48,57 @@ pub fn run(cli: Cli) -> u8 {
 
 fn check(args: &CheckArgs) -> u8 {
     let common = &args.common;
-    let as_of = match as_of(common.as_of) {
-        Ok(date) => date,
-        Err(message) => return cannot_run(&message),
-    };
-    let options = validate::Options {
-        root: args.dir.clone(),
-        as_of,
-        clients: common.clients.clone(),
-        skip: Vec::new(),
-    };
-    let records = match validate::run(&options) {
-        Ok(records) => records,
-        Err(fatal) => return cannot_run(&fatal.to_string()),
+    let (records, _) = match read_records(common, &args.dir, Vec::new()) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
     print_diagnostics(common, &records);
     exit_code(common, &records.diagnostics)
 }
 
+/// The shared start of every command that reads records: the as-of date,
+/// the worker threads, then load and validate.
+fn read_records(
+    common: &CommonArgs,
+    dir: &std::path::Path,
+    skip: Vec<std::path::PathBuf>,
+) -> Result<(validate::Records, Date), u8> {
+    let as_of = as_of(common.as_of).map_err(|message| cannot_run(&message))?;
+    if let Some(jobs) = common.jobs {
+        // Only fails when a pool already exists, which cannot happen here.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(jobs))
+            .build_global();
+    }
+    let started = std::time::Instant::now();
+    let options = validate::Options {
+        root: dir.to_path_buf(),
+        as_of,
+        clients: common.clients.clone(),
+        skip,
+    };
+    let records = validate::run(&options).map_err(|fatal| cannot_run(&fatal.to_string()))?;
+    if common.verbose {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "read and checked {} as of {as_of} in {} ms on {}",
+            plural(records.summary.files, "file", "files"),
+            started.elapsed().as_millis(),
+            plural(rayon::current_num_threads(), "thread", "threads")
+        );
+    }
+    Ok((records, as_of))
+}
+
 fn build(args: &BuildArgs) -> u8 {
     let common = &args.common;
-    let as_of = match as_of(common.as_of) {
-        Ok(date) => date,
-        Err(message) => return cannot_run(&message),
-    };
     // Refuse a bad OUT before any work, so nothing is read or written in vain.
     if let Err(message) = output::check_target(&args.out, &args.dir) {
         return cannot_run(&message);
     }
-    let options = validate::Options {
-        root: args.dir.clone(),
-        as_of,
-        clients: common.clients.clone(),
-        skip: vec![args.out.clone()],
-    };
-    let records = match validate::run(&options) {
-        Ok(records) => records,
-        Err(fatal) => return cannot_run(&fatal.to_string()),
+    let (records, as_of) = match read_records(common, &args.dir, vec![args.out.clone()]) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
     print_diagnostics(common, &records);
     if records.summary.errors > 0 {
@@ -118,6 +132,14 @@ fn build(args: &BuildArgs) -> u8 {
     };
     if let Err(message) = output::write_atomically(&args.out, &files) {
         return cannot_run(&message);
+    }
+    if common.verbose {
+        let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "rendered and wrote {} files ({bytes} bytes)",
+            files.len()
+        );
     }
     if !common.quiet {
         let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();

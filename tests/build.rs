@@ -257,6 +257,19 @@ fn two_builds_are_byte_identical() {
     }
 }
 
+#[test]
+fn one_thread_and_many_give_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (one, many) = (tmp.path().join("one"), tmp.path().join("many"));
+    assert_eq!(build(&samples(), &one, &["--jobs", "1"]).0, 0);
+    assert_eq!(build(&samples(), &many, &["--jobs", "4"]).0, 0);
+    assert!(
+        read_tree(&one) == read_tree(&many),
+        "--jobs 1 and --jobs 4 differ"
+    );
+    assert_eq!(build(&samples(), &one, &["--jobs", "0"]).0, 2);
+}
+
 const CLIENT: &str = "name: Acme Logistics\nnotes: CANARY-client-notes\n";
 
 /// An engagement with `{X}` in every text field and `{I}` in every internal one.
