@@ -874,4 +874,160 @@ mod tests {
             MilestoneStatus::DueSoon
         );
     }
+
+    /// File order as FORMAT.md's example lays a record out.
+    struct TemplateOrder;
+    impl LineOf for TemplateOrder {
+        fn metric(&self, index: usize) -> u32 {
+            100 + index as u32
+        }
+        fn milestone(&self, index: usize) -> u32 {
+            200 + index as u32
+        }
+        fn concern(&self, index: usize) -> u32 {
+            400 + index as u32
+        }
+        fn cadence(&self, _: Option<usize>) -> u32 {
+            300
+        }
+    }
+
+    fn engagement(yaml: &str) -> Engagement {
+        let parsed = crate::yaml::parse(yaml, 0);
+        serde_yaml::from_value(parsed.root.unwrap().to_value()).unwrap()
+    }
+
+    fn health_of(yaml: &str, as_of: &str) -> Option<(Health, Vec<(ReasonKind, String)>)> {
+        let e = engagement(yaml);
+        let figures = super::engagement(&e, d(as_of), Settings::default(), &TemplateOrder);
+        figures
+            .health
+            .map(|(h, reasons)| (h, reasons.into_iter().map(|r| (r.kind, r.detail)).collect()))
+    }
+
+    const BASE: &str = "title: T\nstatus: active\nowner: O\nstart: 2026-01-01\nend: 2026-12-31\n";
+
+    #[test]
+    fn an_engagement_with_nothing_wrong_is_green() {
+        let yaml = format!("{BASE}updates:\n  log:\n    - {{ date: 2026-07-10, summary: s }}\n");
+        assert_eq!(
+            health_of(&yaml, "2026-07-15"),
+            Some((Health::Green, vec![]))
+        );
+    }
+
+    #[test]
+    fn closed_statuses_have_no_health() {
+        for status in ["completed", "ended", "declined"] {
+            let yaml = BASE.replace("active", status);
+            assert_eq!(health_of(&yaml, "2026-07-15"), None, "{status}");
+        }
+        for status in ["prospect", "paused"] {
+            let yaml = BASE.replace("active", status);
+            assert!(health_of(&yaml, "2026-07-15").is_some(), "{status}");
+        }
+    }
+
+    #[test]
+    fn overdue_milestones_turn_amber_then_red_after_fourteen_days() {
+        let yaml = format!(
+            "{BASE}updates:\n  cadence_days: 90\n  log:\n    - {{ date: 2026-06-30, summary: s }}\nmilestones:\n  - {{ id: A, title: A, due: 2026-07-01 }}\n"
+        );
+        let kinds = |as_of| health_of(&yaml, as_of).unwrap();
+        assert_eq!(kinds("2026-07-01").0, Health::Green);
+        assert_eq!(kinds("2026-07-02").1[0].0, ReasonKind::MilestoneOverdue);
+        assert_eq!(kinds("2026-07-15").1[0].0, ReasonKind::MilestoneOverdue);
+        assert_eq!(kinds("2026-07-16").1[0].0, ReasonKind::MilestoneOverdueLong);
+        assert_eq!(kinds("2026-07-16").0, Health::Red);
+    }
+
+    #[test]
+    fn update_cadence_amber_past_cadence_red_past_twice() {
+        let yaml = format!("{BASE}updates:\n  log:\n    - {{ date: 2026-07-01, summary: s }}\n");
+        let at = |as_of| health_of(&yaml, as_of).unwrap();
+        assert_eq!(at("2026-07-15").0, Health::Green);
+        assert_eq!(
+            at("2026-07-16").1,
+            vec![(
+                ReasonKind::UpdateOverdue,
+                "last update 2026-07-01, cadence 14 days".into()
+            )]
+        );
+        assert_eq!(at("2026-07-29").1[0].0, ReasonKind::UpdateOverdue);
+        assert_eq!(at("2026-07-30").1[0].0, ReasonKind::UpdateOverdueLong);
+        // Paused engagements are not held to the cadence.
+        let paused = yaml.replace("active", "paused");
+        assert_eq!(health_of(&paused, "2026-09-30").unwrap().0, Health::Green);
+    }
+
+    #[test]
+    fn an_empty_log_counts_from_the_start() {
+        assert_eq!(health_of(BASE, "2026-01-15").unwrap().0, Health::Green);
+        assert_eq!(
+            health_of(BASE, "2026-01-16").unwrap().1[0].1,
+            "last update 2026-01-01, cadence 14 days"
+        );
+    }
+
+    #[test]
+    fn unanswered_concerns_amber_then_red() {
+        let yaml = format!(
+            "{BASE}updates:\n  cadence_days: 90\n  log:\n    - {{ date: 2026-06-30, summary: s }}\nconcerns:\n  - {{ date: 2026-07-01, concern: c }}\n  - {{ date: 2026-07-20, concern: future }}\n"
+        );
+        let at = |as_of| health_of(&yaml, as_of).unwrap();
+        assert_eq!(at("2026-07-01").1[0].0, ReasonKind::ConcernUnanswered);
+        assert_eq!(at("2026-07-15").1[0].0, ReasonKind::ConcernUnanswered);
+        assert_eq!(at("2026-07-16").1[0].0, ReasonKind::ConcernUnansweredLong);
+        // The concern dated after as-of is not yet written.
+        assert_eq!(at("2026-07-16").1.len(), 1);
+        let answered = yaml.replace("concern: c }", "concern: c, response: r }");
+        assert_eq!(health_of(&answered, "2026-07-16").unwrap().0, Health::Green);
+    }
+
+    #[test]
+    fn reasons_are_red_first_then_in_file_order() {
+        let yaml = format!(
+            "{BASE}success:\n  metrics:\n    - {{ id: a, name: Slow, baseline: 0, target: 100, measurements: [{{ date: 2026-07-01, value: 10 }}] }}\n    - {{ id: b, name: Close, baseline: 0, target: 100, measurements: [{{ date: 2026-07-01, value: 40 }}] }}\nmilestones:\n  - {{ id: A, title: A, due: 2026-07-10 }}\n"
+        );
+        // As of 2026-07-15 expected is 195/364 = 0.536: `a` at 0.10 is off
+        // track (red), `b` at 0.40 is at risk (amber), A is 5 days overdue
+        // (amber), and the empty log is 195 days old (red).
+        let (health, reasons) = health_of(&yaml, "2026-07-15").unwrap();
+        assert_eq!(health, Health::Red);
+        let kinds: Vec<ReasonKind> = reasons.iter().map(|r| r.0).collect();
+        assert_eq!(
+            kinds,
+            [
+                ReasonKind::MetricOffTrack,
+                ReasonKind::UpdateOverdueLong,
+                ReasonKind::MetricAtRisk,
+                ReasonKind::MilestoneOverdue
+            ]
+        );
+        assert_eq!(reasons[0].1, "Slow: 10% of the way, 54% expected by now");
+    }
+
+    #[test]
+    fn checklist_items_follow_the_review() {
+        let yaml =
+            format!("{BASE}review:\n  date: 2026-10-01\n  went_wrong: x\n  decision: next\n");
+        let e = engagement(&yaml);
+        let items = review_checklist(&e, &[], d("2026-10-02"));
+        let states: Vec<(&str, CheckState)> = items.iter().map(|i| (i.item, i.state)).collect();
+        assert_eq!(
+            states,
+            [
+                ("went-wrong", CheckState::Done),
+                ("went-right", CheckState::Open),
+                ("new-problems", CheckState::Open),
+                ("after-the-book", CheckState::Open),
+                ("success-reached", CheckState::Open),
+                ("wins-celebrated", CheckState::NotApplicable),
+                ("concerns-answered", CheckState::NotApplicable),
+                ("next-offer", CheckState::Open),
+                ("end-date", CheckState::Done),
+                ("refund", CheckState::Done),
+            ]
+        );
+    }
 }
