@@ -140,7 +140,7 @@ pub fn report(
     match format {
         Format::Human => human(diagnostics, summary, color),
         Format::Json => json(diagnostics, summary),
-        Format::Github => github(diagnostics, summary),
+        Format::Github => github(diagnostics),
     }
 }
 
@@ -251,7 +251,8 @@ fn json(diagnostics: &[Diagnostic], summary: &Summary) -> String {
     text
 }
 
-fn github(diagnostics: &[Diagnostic], summary: &Summary) -> String {
+/// One annotation line per diagnostic and nothing else: CI reads each line as one.
+fn github(diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diagnostics {
         let _ = writeln!(
@@ -262,10 +263,9 @@ fn github(diagnostics: &[Diagnostic], summary: &Summary) -> String {
             d.pos.line,
             d.pos.column,
             escape_property(d.rule.name),
-            escape_data(&format!("{} (help: {})", d.message, d.help)),
+            escape_data(&d.message),
         );
     }
-    let _ = writeln!(out, "{}", summary_line(summary));
     out
 }
 

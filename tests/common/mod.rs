@@ -110,7 +110,13 @@ pub fn run_cmd(cmd: &mut Command) -> Run {
 
 /// `commonthread check DIR --as-of 2026-11-16 ARGS...`
 pub fn check(dir: &Path, args: &[&str]) -> Run {
-    run_cmd(bin().arg("check").arg(dir).args(["--as-of", AS_OF]).args(args))
+    run_cmd(
+        bin()
+            .arg("check")
+            .arg(dir)
+            .args(["--as-of", AS_OF])
+            .args(args),
+    )
 }
 
 /// One diagnostic, exactly as the JSON contract (INTERFACE.md) spells it;
@@ -151,7 +157,6 @@ pub struct Report {
     pub code: i32,
     pub diags: Vec<Diag>,
     pub summary: Summary,
-    pub stdout: String,
 }
 
 impl Report {
@@ -189,7 +194,6 @@ impl Report {
             code: run.code,
             diags: parsed.diagnostics,
             summary: parsed.summary,
-            stdout: run.stdout,
         }
     }
 
@@ -229,7 +233,12 @@ impl Report {
     }
 
     pub fn assert_code(&self, code: i32) {
-        assert_eq!(self.code, code, "exit code; diagnostics:\n{}", self.listing());
+        assert_eq!(
+            self.code,
+            code,
+            "exit code; diagnostics:\n{}",
+            self.listing()
+        );
     }
 
     /// The witness engagement was checked: its one warning is there.
@@ -338,7 +347,10 @@ fn copy_tree(from: &Path, to: &Path) {
 
 /// A repository with the client and one engagement file holding `text`.
 pub fn engagement_repo(text: &str) -> TempDir {
-    repo(&[("acme-logistics/client.yaml", CLIENT_YAML), (ENGAGEMENT, text)])
+    repo(&[
+        ("acme-logistics/client.yaml", CLIENT_YAML),
+        (ENGAGEMENT, text),
+    ])
 }
 
 /// Checks one engagement (beside its client.yaml), as JSON.
