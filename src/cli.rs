@@ -25,6 +25,11 @@ pub enum Command {
     Check(CheckArgs),
     /// Validate, then render every report into OUT (refuses to render when there are errors).
     Build(BuildArgs),
+    /// Start a records repository: settings, one example client, a CI workflow, a .gitignore.
+    Init(InitArgs),
+    /// Scaffold a client or an engagement to fill in.
+    #[command(subcommand)]
+    New(NewCommand),
     /// Print the JSON Schema (draft-07) of a record kind, for editors and other validators.
     Schema(SchemaArgs),
     /// Say what a rule means, why it exists and how to fix what it finds.
@@ -83,6 +88,50 @@ pub struct BuildArgs {
     pub templates: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to start the repository (created if absent).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NewCommand {
+    /// A client folder with its client.yaml.
+    Client(NewClientArgs),
+    /// An engagement file in a client's folder.
+    Engagement(NewEngagementArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewClientArgs {
+    /// The client's slug, which names its folder (such as `acme-logistics`).
+    pub slug: String,
+    /// The client's name as it appears in reports.
+    #[arg(long)]
+    pub name: String,
+    /// The records folder.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct NewEngagementArgs {
+    /// The client's slug (its folder).
+    pub client: String,
+    /// The engagement's slug, which names its file (such as `2026-sales-cycle`).
+    pub slug: String,
+    /// The engagement's title as the client knows it.
+    #[arg(long)]
+    pub title: String,
+    /// Who answers for it on our side.
+    #[arg(long, default_value = "Your Name")]
+    pub owner: String,
+    /// The records folder.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

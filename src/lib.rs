@@ -18,6 +18,7 @@ pub mod output;
 pub mod pages;
 pub mod render;
 pub mod rules;
+pub mod scaffold;
 pub mod schema;
 pub mod structure;
 pub mod suggest;
@@ -27,7 +28,10 @@ pub mod yaml;
 
 use std::io::{IsTerminal, Write};
 
-use cli::{BuildArgs, CheckArgs, Cli, Command, CommonArgs, ExplainArgs, SchemaArgs, SchemaKind};
+use cli::{
+    BuildArgs, CheckArgs, Cli, Command, CommonArgs, ExplainArgs, InitArgs, NewClientArgs,
+    NewCommand, NewEngagementArgs, SchemaArgs, SchemaKind,
+};
 use diagnostics::{Format, Severity};
 use model::Date;
 
@@ -41,6 +45,9 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Build(args) => build(&args),
+        Command::Init(args) => init(&args),
+        Command::New(NewCommand::Client(args)) => new_client(&args),
+        Command::New(NewCommand::Engagement(args)) => new_engagement(&args),
         Command::Schema(args) => schema(&args),
         Command::Explain(args) => explain(&args),
     }
@@ -188,6 +195,115 @@ fn exit_code(common: &CommonArgs, diagnostics: &[diagnostics::Diagnostic]) -> u8
     } else {
         EXIT_OK
     }
+}
+
+fn today() -> Result<Date, u8> {
+    as_of(None).map_err(|message| cannot_run(&message))
+}
+
+fn report_created(created: Result<Vec<std::path::PathBuf>, String>, next: &str) -> u8 {
+    match created {
+        Ok(paths) => {
+            let mut err = std::io::stderr().lock();
+            for path in paths {
+                let _ = writeln!(err, "created {}", path.display());
+            }
+            let _ = writeln!(err, "{next}");
+            EXIT_OK
+        }
+        Err(message) => cannot_run(&message),
+    }
+}
+
+fn init(args: &InitArgs) -> u8 {
+    let today = match today() {
+        Ok(date) => date,
+        Err(code) => return code,
+    };
+    if args.dir.exists() && !args.dir.is_dir() {
+        return cannot_run(&format!("`{}` is a file, not a folder", args.dir.display()));
+    }
+    let created = scaffold::create_all(&args.dir, &scaffold::init_files(today));
+    report_created(
+        created,
+        "next: edit commonthread.yaml, then run `commonthread check` and `commonthread build`",
+    )
+}
+
+fn new_client(args: &NewClientArgs) -> u8 {
+    if let Err(message) = scaffold::check_slug("client", &args.slug) {
+        return cannot_run(&message);
+    }
+    if args.name.trim().is_empty() {
+        return cannot_run("give the client a name with `--name \"Acme Logistics\"`");
+    }
+    if !args.dir.is_dir() {
+        return cannot_run(&format!(
+            "the records folder `{}` does not exist",
+            args.dir.display()
+        ));
+    }
+    let today = match today() {
+        Ok(date) => date,
+        Err(code) => return code,
+    };
+    let file = scaffold::NewFile {
+        path: std::path::Path::new(&args.slug).join(discover::CLIENT_FILE),
+        text: scaffold::client_yaml(&args.name, today),
+    };
+    let next = format!(
+        "next: `commonthread new engagement {} SLUG --title \"...\"`",
+        args.slug
+    );
+    report_created(scaffold::create_all(&args.dir, &[file]), &next)
+}
+
+fn new_engagement(args: &NewEngagementArgs) -> u8 {
+    if let Err(message) = scaffold::check_slug("engagement", &args.slug) {
+        return cannot_run(&message);
+    }
+    if args.title.trim().is_empty() {
+        return cannot_run("give the engagement a title with `--title \"Sales cycle redesign\"`");
+    }
+    let client_dir = args.dir.join(&args.client);
+    if !client_dir.join(discover::CLIENT_FILE).is_file() {
+        return cannot_run(&format!(
+            "there is no client `{}` in `{}` (no `{}/client.yaml`); create it first with `commonthread new client {} --name \"...\"`",
+            args.client,
+            args.dir.display(),
+            args.client,
+            args.client
+        ));
+    }
+    // Engagement slugs are unique within their client, at any depth.
+    let taken = walkdir::WalkDir::new(&client_dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| {
+            e.file_type().is_file()
+                && e.file_name().to_string_lossy() == format!("{}.md", args.slug)
+        });
+    if let Some(existing) = taken {
+        return cannot_run(&format!(
+            "client `{}` already has an engagement `{}` at `{}`",
+            args.client,
+            args.slug,
+            existing.path().display()
+        ));
+    }
+    let today = match today() {
+        Ok(date) => date,
+        Err(code) => return code,
+    };
+    let file = scaffold::NewFile {
+        path: std::path::Path::new(&args.client).join(format!("{}.md", args.slug)),
+        text: scaffold::engagement_md(&args.title, &args.owner, today),
+    };
+    report_created(
+        scaffold::create_all(&args.dir, &[file]),
+        "next: fill it in, then run `commonthread check`",
+    )
 }
 
 fn schema(args: &SchemaArgs) -> u8 {

@@ -1,0 +1,277 @@
+//! The practice's weekly workflow through the real binary: init, new,
+//! schema and explain, including the mistakes people make.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn commonthread() -> Command {
+    let mut command = Command::cargo_bin("commonthread").expect("the binary is built");
+    // A fixed "today" (2026-11-16 00:00 UTC) for the dates scaffolds write.
+    command
+        .env("SOURCE_DATE_EPOCH", "1794787200")
+        .env("NO_COLOR", "1");
+    command.timeout(std::time::Duration::from_secs(60));
+    command
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = commonthread().args(args).output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn check_json(dir: &Path) -> (i32, serde_json::Value) {
+    let (code, stdout, _) = run(&["check", dir.to_str().unwrap(), "--format", "json"]);
+    (code, serde_json::from_str(&stdout).unwrap())
+}
+
+fn rules_found(report: &serde_json::Value) -> Vec<String> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn init_starts_a_repository_that_passes_check_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("records");
+    let (code, _, stderr) = run(&["init", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    for file in [
+        "commonthread.yaml",
+        ".gitignore",
+        ".github/workflows/reports.yml",
+        "example-client/client.yaml",
+        "example-client/first-engagement.md",
+    ] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    let (code, report) = check_json(&dir);
+    assert_eq!(code, 0);
+    assert_eq!(
+        report["diagnostics"].as_array().unwrap().len(),
+        0,
+        "{report}"
+    );
+    let workflow = std::fs::read_to_string(dir.join(".github/workflows/reports.yml")).unwrap();
+    assert!(workflow.contains("commonthread check --format github"));
+    assert!(workflow.contains("commonthread build"));
+    assert!(workflow.contains("upload-artifact"));
+    // And it builds.
+    let out = tmp.path().join("public");
+    let (code, _, stderr) = run(&[
+        "build",
+        dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        out.join("example-client/first-engagement/scorecard.html")
+            .is_file()
+    );
+}
+
+#[test]
+fn init_refuses_to_overwrite_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join(".gitignore"), "mine\n").unwrap();
+    let (code, _, stderr) = run(&["init", tmp.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("refusing to overwrite") && stderr.contains(".gitignore"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join(".gitignore")).unwrap(),
+        "mine\n"
+    );
+    assert!(!tmp.path().join("commonthread.yaml").exists());
+}
+
+#[test]
+fn new_client_and_engagement_scaffold_files_that_pass_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    assert_eq!(
+        run(&[
+            "new",
+            "client",
+            "acme-logistics",
+            "--name",
+            "Acme & \"Sons\": Logistics",
+            "--dir",
+            dir
+        ])
+        .0,
+        0
+    );
+    assert_eq!(
+        run(&[
+            "new",
+            "engagement",
+            "acme-logistics",
+            "2026-sales-cycle",
+            "--title",
+            "Sales: the #1 \"cycle\"",
+            "--dir",
+            dir
+        ])
+        .0,
+        0
+    );
+    let (code, report) = check_json(tmp.path());
+    assert_eq!(code, 0, "{report}");
+    // A fresh prospect has not been qualified yet, and says so.
+    assert_eq!(rules_found(&report), ["not-qualified"]);
+    let text =
+        std::fs::read_to_string(tmp.path().join("acme-logistics/2026-sales-cycle.md")).unwrap();
+    for section in [
+        "qualification:",
+        "success:",
+        "milestones:",
+        "updates:",
+        "wins:",
+        "concerns:",
+        "# review:",
+        "internal_notes:",
+    ] {
+        assert!(text.contains(section), "{section} missing");
+    }
+    // The title survives YAML quoting exactly.
+    let out = tmp.path().join("out");
+    assert_eq!(run(&["build", dir, "--out", out.to_str().unwrap()]).0, 0);
+    let page = std::fs::read_to_string(out.join("acme-logistics/index.html")).unwrap();
+    assert!(
+        page.contains("Sales: the #1 &quot;cycle&quot;"),
+        "title not kept"
+    );
+    assert!(
+        page.contains("Acme &amp; &quot;Sons&quot;: Logistics"),
+        "name not kept"
+    );
+}
+
+#[test]
+fn new_refuses_bad_slugs_existing_files_and_unknown_clients() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    for bad in ["Acme", "acme_logistics", "-acme", "audit", "a b", ""] {
+        let (code, _, stderr) = run(&["new", "client", "--name", "X", "--dir", dir, "--", bad]);
+        assert_eq!(code, 2, "{bad}");
+        assert!(
+            stderr.contains("slug") || stderr.contains("reserved"),
+            "{bad}: {stderr}"
+        );
+    }
+    assert_eq!(
+        run(&["new", "client", "acme", "--name", "Acme", "--dir", dir]).0,
+        0
+    );
+    let (code, _, stderr) = run(&[
+        "new",
+        "client",
+        "acme",
+        "--name",
+        "Acme again",
+        "--dir",
+        dir,
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("refusing to overwrite"), "{stderr}");
+    assert!(
+        std::fs::read_to_string(tmp.path().join("acme/client.yaml"))
+            .unwrap()
+            .contains("\"Acme\"")
+    );
+
+    let (code, _, stderr) = run(&[
+        "new",
+        "engagement",
+        "globex",
+        "deal",
+        "--title",
+        "T",
+        "--dir",
+        dir,
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no client `globex`") && stderr.contains("new client globex"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&[
+        "new",
+        "engagement",
+        "acme",
+        "Deal",
+        "--title",
+        "T",
+        "--dir",
+        dir,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    std::fs::create_dir_all(tmp.path().join("acme/archive")).unwrap();
+    std::fs::write(tmp.path().join("acme/archive/deal.md"), "kept").unwrap();
+    let (code, _, stderr) = run(&[
+        "new",
+        "engagement",
+        "acme",
+        "deal",
+        "--title",
+        "T",
+        "--dir",
+        dir,
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("already has an engagement `deal`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("acme/archive/deal.md")).unwrap(),
+        "kept"
+    );
+}
+
+#[test]
+fn schema_prints_draft_07_for_each_record_kind() {
+    for (kind, title) in [
+        ("engagement", "commonthread engagement"),
+        ("client", "commonthread client"),
+        ("config", "commonthread settings"),
+    ] {
+        let (code, stdout, _) = run(&["schema", kind]);
+        assert_eq!(code, 0);
+        let schema: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+        assert_eq!(schema["title"], title);
+        assert_eq!(schema["additionalProperties"], false);
+    }
+    let (_, default, _) = run(&["schema"]);
+    assert!(default.contains("\"milestones\""));
+    assert_eq!(run(&["schema", "budget"]).0, 2);
+}
+
+#[test]
+fn explain_knows_every_rule_and_suggests_the_closest() {
+    for rule in commonthread::rules::RULES {
+        let (code, stdout, _) = run(&["explain", rule.name]);
+        assert_eq!(code, 0, "{}", rule.name);
+        assert!(stdout.starts_with(&format!("{}: ", rule.name)), "{stdout}");
+        assert!(stdout.contains(rule.why) && stdout.contains(rule.fix));
+    }
+    let (code, _, stderr) = run(&["explain", "milestone-overdeu"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("did you mean `milestone-overdue`?"),
+        "{stderr}"
+    );
+}
