@@ -186,6 +186,19 @@ fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Swaps two folders in one atomic step, where the system can: an
+/// interrupted build then never leaves OUT missing or half written.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
