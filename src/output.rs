@@ -171,6 +171,11 @@ fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
                 out.display()
             ));
         }
+        if exchange(staging, out) {
+            // `staging` now holds the previous output.
+            let _ = std::fs::remove_dir_all(staging);
+            return Ok(());
+        }
         std::fs::rename(out, previous)
             .map_err(|e| format!("cannot move the previous output aside: {e}"))?;
     }
