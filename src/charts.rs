@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::figures::{MetricFigures, MilestoneFigures, MilestoneStatus};
+use crate::figures::{MetricFigures, MilestoneFigures, MilestoneStatus, days_word};
 use crate::model::{Date, Engagement, Metric};
 
 /// Escapes text for SVG/HTML element content and attribute values.
@@ -59,7 +59,7 @@ pub const MONTHS: [&str; 12] = [
     "December",
 ];
 
-/// A short text for a milestone id, shortened so it fits above its dot.
+/// A short text for a milestone id, shortened so it fits beside its date.
 fn short_label(id: &str) -> String {
     let first_line = id.lines().next().unwrap_or_default();
     if first_line.chars().count() > 6 {
@@ -70,143 +70,899 @@ fn short_label(id: &str) -> String {
     }
 }
 
-const WIDTH: f64 = 640.0;
-const PAD: f64 = 28.0;
+// ---------------------------------------------------------------------------
+// Layout: text widths, marks spread apart, labels stacked in lanes.
 
-/// Maps dates onto x positions between the padding.
+/// About how wide `text` is drawn at `size` px in the report's sans-serif
+/// font. SVG text cannot be measured without a browser, so this errs on the
+/// wide side: labels laid out with it never touch.
+fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+    let ems: f64 = text.chars().map(char_width).sum();
+    ems * size * if bold { 1.08 } else { 1.0 }
+}
+
+/// A character's advance in ems, by rough class (Arial-like metrics).
+fn char_width(c: char) -> f64 {
+    match c {
+        ' ' | '.' | ',' | ':' | ';' | '\'' | '!' | '|' | 'i' | 'j' | 'l' => 0.3,
+        'f' | 't' | 'r' | 'I' | '(' | ')' | '[' | ']' | '-' | '·' | '/' => 0.38,
+        'm' | 'w' | 'M' | 'W' | '%' | '@' => 0.9,
+        'A'..='Z' => 0.72,
+        '→' | '…' | '—' => 1.0,
+        c if c.is_ascii() => 0.58,
+        // Accented Latin, Greek, Cyrillic; CJK and the like are full width.
+        c if (c as u32) < 0x2E80 => 0.72,
+        _ => 1.0,
+    }
+}
+
+/// Positions for marks wanted at `wanted` (ascending), moved as little as
+/// needed so that neighbours are at least `gap` apart and all lie within
+/// `lo..=hi`. Marks that crowd each other move apart around the middle of
+/// where they wanted to be; marks with room stay where they are.
+fn spread(wanted: &[f64], gap: f64, lo: f64, hi: f64) -> Vec<f64> {
+    let n = wanted.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    if gap * (n - 1) as f64 > hi - lo {
+        // Not enough room for the gap: share the room evenly.
+        let step = if n > 1 {
+            (hi - lo) / (n - 1) as f64
+        } else {
+            0.0
+        };
+        return (0..n).map(|i| lo + step * i as f64).collect();
+    }
+    // Runs of marks that touch, each run placed where its marks want it on
+    // average (pool adjacent violators), kept inside the bounds.
+    struct Run {
+        first: usize,
+        count: usize,
+        /// Sum over the run's marks of (wanted position - offset in the run).
+        sum: f64,
+    }
+    let left =
+        |run: &Run| (run.sum / run.count as f64).clamp(lo, hi - gap * (run.count - 1) as f64);
+    let mut runs: Vec<Run> = Vec::with_capacity(n);
+    for (i, &x) in wanted.iter().enumerate() {
+        runs.push(Run {
+            first: i,
+            count: 1,
+            sum: x,
+        });
+        while runs.len() > 1 {
+            let (a, b) = (&runs[runs.len() - 2], &runs[runs.len() - 1]);
+            if left(a) + gap * a.count as f64 <= left(b) + 1e-9 {
+                break;
+            }
+            let b = runs.pop().expect("two runs");
+            let a = runs.last_mut().expect("two runs");
+            a.sum += b.sum - (a.count * b.count) as f64 * gap;
+            a.count += b.count;
+        }
+    }
+    let mut out = vec![0.0; n];
+    for run in &runs {
+        let start = left(run);
+        for k in 0..run.count {
+            out[run.first + k] = start + gap * k as f64;
+        }
+    }
+    out
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Above,
+    Below,
+}
+
+/// A row of labels: level 1 is nearest the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Lane {
+    side: Side,
+    level: usize,
+}
+
+/// Where a label went: its lane and its horizontal extent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Slot {
+    lane: Lane,
+    left: f64,
+    width: f64,
+}
+
+impl Slot {
+    fn centre(&self) -> f64 {
+        self.left + self.width / 2.0
+    }
+}
+
+/// Labels stacked in lanes above and below a line. Each label takes the
+/// first lane, in its order of preference, where it overlaps no label placed
+/// before it, sliding sideways to stay within `lo..=hi`. Labels placed first
+/// keep the best lanes.
+struct Lanes {
+    lo: f64,
+    hi: f64,
+    gap: f64,
+    placed: Vec<Slot>,
+}
+
+impl Lanes {
+    fn new(lo: f64, hi: f64, gap: f64) -> Lanes {
+        Lanes {
+            lo,
+            hi,
+            gap,
+            placed: Vec::new(),
+        }
+    }
+
+    /// Places a label centred on `centre` if it can be. `sides` is tried in
+    /// order at level 1, then at level 2, and so on.
+    fn place(&mut self, centre: f64, width: f64, sides: &[Side]) -> Slot {
+        let left = if width >= self.hi - self.lo {
+            self.lo
+        } else {
+            (centre - width / 2.0).clamp(self.lo, self.hi - width)
+        };
+        let mut level = 1;
+        loop {
+            for &side in sides {
+                let lane = Lane { side, level };
+                let free = self.placed.iter().filter(|p| p.lane == lane).all(|p| {
+                    p.left + p.width + self.gap <= left || left + width + self.gap <= p.left
+                });
+                if free {
+                    let slot = Slot { lane, left, width };
+                    self.placed.push(slot);
+                    return slot;
+                }
+            }
+            level += 1;
+            // A lane above every placed label is always free.
+            debug_assert!(!sides.is_empty() && level <= self.placed.len() + 1);
+        }
+    }
+
+    /// How many levels are used on one side.
+    fn levels(&self, side: Side) -> usize {
+        self.placed
+            .iter()
+            .filter(|p| p.lane.side == side)
+            .map(|p| p.lane.level)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// The two renderings of each picture: wide for screens and paper, narrow for
+/// phones, where the wide one would shrink its text below reading size. The
+/// stylesheet shows one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fit {
+    Wide,
+    Narrow,
+}
+
+impl Fit {
+    const BOTH: [Fit; 2] = [Fit::Wide, Fit::Narrow];
+
+    fn width(self) -> f64 {
+        match self {
+            Fit::Wide => 720.0,
+            Fit::Narrow => 360.0,
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            Fit::Wide => "svg-wide",
+            Fit::Narrow => "svg-narrow",
+        }
+    }
+}
+
+/// Maps dates onto x positions between `x0` and `x1`.
 struct TimeAxis {
     first: Date,
+    last: Date,
     days: f64,
+    x0: f64,
+    x1: f64,
 }
 
 impl TimeAxis {
-    fn new(dates: impl IntoIterator<Item = Date>) -> Option<TimeAxis> {
+    fn new(dates: impl IntoIterator<Item = Date>, x0: f64, x1: f64) -> Option<TimeAxis> {
         let mut dates = dates.into_iter();
         let first = dates.next()?;
         let (min, max) = dates.fold((first, first), |(lo, hi), d| (lo.min(d), hi.max(d)));
         Some(TimeAxis {
             first: min,
+            last: max,
             days: (max.days_since(min) as f64).max(1.0),
+            x0,
+            x1,
         })
     }
 
     fn x(&self, date: Date) -> f64 {
-        PAD + (WIDTH - 2.0 * PAD) * (date.days_since(self.first) as f64 / self.days)
+        self.x0 + (self.x1 - self.x0) * (date.days_since(self.first) as f64 / self.days)
+    }
+
+    fn contains(&self, date: Date) -> bool {
+        self.first <= date && date <= self.last
     }
 }
 
-/// The milestone path: start, each milestone at its due date (and where it
-/// was done), today, end.
-pub fn timeline(e: &Engagement, milestones: &[MilestoneFigures], as_of: Date) -> Option<String> {
+/// Wraps one rendering in its `<svg>` with the text alternative.
+fn svg_element(kind: &str, fit: Fit, height: f64, alt: &str, body: &str) -> String {
+    format!(
+        r#"<svg class="{kind} {}" viewBox="0 0 {:.0} {height:.0}" role="img" aria-label="{alt}" xmlns="http://www.w3.org/2000/svg"><title>{alt}</title>{body}</svg>"#,
+        fit.class(),
+        fit.width(),
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Milestone timeline
+
+/// Height of one lane of timeline labels (two lines of text).
+const LANE_H: f64 = 30.0;
+/// Baselines of a label's first and second line below its lane's top.
+const LINE_1: f64 = 11.0;
+const LINE_2: f64 = 24.0;
+/// Radius of a milestone mark, and the least distance between two marks.
+const MARK_R: f64 = 7.0;
+const MARK_GAP: f64 = 15.0;
+const ID_SIZE: f64 = 12.0;
+const TEXT_SIZE: f64 = 11.0;
+
+/// One text placed on the timeline.
+#[derive(Debug)]
+struct TimelineLabel {
+    slot: Slot,
+    /// Bold lead word ("A", "Today", "Start"), then the rest of the line.
+    lead: String,
+    rest: String,
+    /// A second line ("3 days late") and its class.
+    note: Option<(String, &'static str)>,
+    class: &'static str,
+    /// The mark the label belongs to, for a leader line when it sits away.
+    mark_x: Option<f64>,
+}
+
+/// One milestone mark.
+#[derive(Debug)]
+struct TimelineMark {
+    x: f64,
+    /// The due date's position, when the mark sits elsewhere because the
+    /// step was done late or is overdue.
+    due_x: f64,
+    class: &'static str,
+    done: bool,
+    late: bool,
+    overdue: bool,
+}
+
+/// Everything the timeline draws, positioned.
+#[derive(Debug)]
+struct TimelineLayout {
+    width: f64,
+    pad: f64,
+    height: f64,
+    axis_y: f64,
+    edges: Vec<f64>,
+    today_x: Option<f64>,
+    marks: Vec<TimelineMark>,
+    labels: Vec<TimelineLabel>,
+}
+
+impl TimelineLayout {
+    /// The top of a lane, in SVG coordinates.
+    fn lane_top(&self, lane: Lane) -> f64 {
+        match lane.side {
+            Side::Above => self.axis_y - 12.0 - lane.level as f64 * LANE_H,
+            Side::Below => self.axis_y + 12.0 + (lane.level - 1) as f64 * LANE_H,
+        }
+    }
+}
+
+/// The second line under a milestone's label, if it needs one.
+fn milestone_note(figures: &MilestoneFigures, open: bool) -> Option<(String, &'static str)> {
+    match figures.status {
+        MilestoneStatus::Done => match figures.days_late.unwrap_or(0) {
+            0 => None,
+            late => Some((format!("{} late", days_word(late)), "tl-note-late")),
+        },
+        MilestoneStatus::Overdue if open => Some((
+            format!("{} overdue", days_word(figures.days_overdue.unwrap_or(0))),
+            "tl-note-overdue",
+        )),
+        MilestoneStatus::Overdue => Some(("not done".to_owned(), "tl-note-overdue")),
+        MilestoneStatus::DueSoon => Some(match figures.days_left.unwrap_or(0) {
+            0 => ("due today".to_owned(), "tl-note-soon"),
+            left => (format!("due in {}", days_word(left)), "tl-note-soon"),
+        }),
+        MilestoneStatus::Upcoming => None,
+    }
+}
+
+fn timeline_layout(
+    e: &Engagement,
+    milestones: &[MilestoneFigures],
+    as_of: Date,
+    fit: Fit,
+) -> Option<TimelineLayout> {
     if e.milestones.is_empty() {
         return None;
     }
+    let width = fit.width();
+    let pad = match fit {
+        Fit::Wide => 20.0,
+        Fit::Narrow => 12.0,
+    };
+    let open = e.status.is_open();
+    let done_on = |m: &crate::model::Milestone| m.done.filter(|d| *d <= as_of);
     let mut dates: Vec<Date> = e.milestones.iter().map(|m| m.due).collect();
-    dates.extend(
-        e.milestones
-            .iter()
-            .filter_map(|m| m.done.filter(|d| *d <= as_of)),
-    );
+    dates.extend(e.milestones.iter().filter_map(done_on));
     dates.extend(e.start);
     dates.extend(e.end);
-    dates.push(as_of);
-    let axis = TimeAxis::new(dates)?;
-    let height = 96.0;
-    let y = 52.0;
+    // A closed engagement's line ends with the engagement; an open one runs
+    // to today so the reader sees where it stands.
+    if open {
+        dates.push(as_of);
+    }
+    let axis = TimeAxis::new(dates, pad, width - pad)?;
+    let today_x = axis.contains(as_of).then(|| axis.x(as_of));
+
+    // Marks: where each step was done, else where it is due; spread apart
+    // so that steps a few days apart stay distinct.
+    let pairs: Vec<_> = e.milestones.iter().zip(milestones).collect();
+    let wanted: Vec<f64> = pairs
+        .iter()
+        .map(|(m, f)| match (f.status, done_on(m)) {
+            (MilestoneStatus::Done, Some(done)) => axis.x(done),
+            _ => axis.x(m.due),
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    order.sort_by(|a, b| wanted[*a].total_cmp(&wanted[*b]).then(a.cmp(b)));
+    let sorted: Vec<f64> = order.iter().map(|i| wanted[*i]).collect();
+    let spread_x = spread(&sorted, MARK_GAP, pad, width - pad);
+    let mut mark_x = vec![0.0; pairs.len()];
+    for (i, x) in order.iter().zip(spread_x) {
+        mark_x[*i] = x;
+    }
+
+    let mut lanes = Lanes::new(2.0, width - 2.0, 8.0);
+    let mut labels = Vec::new();
+    // Start and end first, flush with their ticks; then today; then the
+    // steps in date order, above the line where there is room, else below.
+    let mut edges = Vec::new();
+    for (lead, date, flush_left) in [("Start", e.start, true), ("End", e.end, false)] {
+        let Some(date) = date else { continue };
+        let x = axis.x(date);
+        edges.push(x);
+        let rest = format!(" {}", date_long(date));
+        let w = text_width(lead, TEXT_SIZE, true) + text_width(&rest, TEXT_SIZE, false);
+        let centre = if flush_left {
+            x - 2.0 + w / 2.0
+        } else {
+            x + 2.0 - w / 2.0
+        };
+        labels.push(TimelineLabel {
+            slot: lanes.place(centre, w, &[Side::Below]),
+            lead: lead.to_owned(),
+            rest,
+            note: None,
+            class: "tl-edge-label",
+            mark_x: None,
+        });
+    }
+    if let Some(x) = today_x {
+        let rest = format!(" {}", date_short(as_of));
+        let w = text_width("Today", TEXT_SIZE, true) + text_width(&rest, TEXT_SIZE, false);
+        labels.push(TimelineLabel {
+            slot: lanes.place(x, w, &[Side::Below]),
+            lead: "Today".to_owned(),
+            rest,
+            note: None,
+            class: "tl-today-label",
+            mark_x: Some(x),
+        });
+    }
+    let mut marks = Vec::new();
+    for &i in &order {
+        let (m, f) = pairs[i];
+        let shown = match (f.status, done_on(m)) {
+            (MilestoneStatus::Done, Some(done)) => done,
+            _ => m.due,
+        };
+        let lead = short_label(m.id.as_str());
+        let rest = format!(" {}", date_short(shown));
+        let note = milestone_note(f, open);
+        let line = text_width(&lead, ID_SIZE, true) + text_width(&rest, TEXT_SIZE, false);
+        let w = note.as_ref().map_or(line, |(text, _)| {
+            line.max(text_width(text, TEXT_SIZE, false))
+        });
+        let x = mark_x[i];
+        labels.push(TimelineLabel {
+            slot: lanes.place(x, w, &[Side::Above, Side::Below]),
+            lead,
+            rest,
+            note,
+            class: "tl-label",
+            mark_x: Some(x),
+        });
+        marks.push(TimelineMark {
+            x,
+            due_x: axis.x(m.due),
+            class: f.status.as_str(),
+            done: f.status == MilestoneStatus::Done,
+            late: f.days_late.unwrap_or(0) > 0,
+            overdue: f.status == MilestoneStatus::Overdue && open,
+        });
+    }
+
+    let above = lanes.levels(Side::Above) as f64;
+    let below = lanes.levels(Side::Below) as f64;
+    let axis_y = 4.0 + (above * LANE_H + 12.0).max(MARK_R + 8.0);
+    let height = axis_y + (below * LANE_H + 12.0).max(MARK_R + 8.0) + 2.0;
+    Some(TimelineLayout {
+        width,
+        pad,
+        height,
+        axis_y,
+        edges,
+        today_x,
+        marks,
+        labels,
+    })
+}
+
+fn draw_timeline(layout: &TimelineLayout, alt: &str, fit: Fit) -> String {
+    let y = layout.axis_y;
     let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<line class="tl-axis" x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}"/>"#,
+        layout.pad,
+        layout.width - layout.pad
+    );
+    for x in &layout.edges {
+        let _ = write!(
+            svg,
+            r#"<line class="tl-edge" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/>"#,
+            y - 9.0,
+            y + 9.0
+        );
+    }
+    // Lateness under the marks: done late runs from the due date to the day
+    // it was done; overdue runs from the due date to today.
+    for mark in &layout.marks {
+        let until = if mark.late {
+            Some((mark.x, "tl-late"))
+        } else if mark.overdue {
+            layout.today_x.map(|t| (t, "tl-overdue"))
+        } else {
+            None
+        };
+        if let Some((to, class)) = until {
+            let _ = write!(
+                svg,
+                r#"<line class="{class}" x1="{:.1}" y1="{y:.1}" x2="{to:.1}" y2="{y:.1}"/><line class="tl-due" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/>"#,
+                mark.due_x,
+                mark.due_x,
+                y - 6.0,
+                mark.due_x,
+                y + 6.0
+            );
+        }
+    }
+    let today_label = layout.labels.iter().find(|l| l.class == "tl-today-label");
+    if let (Some(x), Some(label)) = (layout.today_x, today_label) {
+        let _ = write!(
+            svg,
+            r#"<line class="tl-today" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/>"#,
+            y - MARK_R - 7.0,
+            layout.lane_top(label.slot.lane) + 1.0
+        );
+    }
+    // Leader lines for labels that sit away from their mark.
+    for label in &layout.labels {
+        let Some(mark_x) = label.mark_x else { continue };
+        let centre = label.slot.centre();
+        if label.class == "tl-today-label"
+            || (label.slot.lane.level == 1 && (centre - mark_x).abs() <= 8.0)
+        {
+            continue;
+        }
+        let top = layout.lane_top(label.slot.lane);
+        let (from, to) = match label.slot.lane.side {
+            Side::Above => (y - MARK_R - 2.0, top + LINE_2 + 4.0),
+            Side::Below => (y + MARK_R + 2.0, top + 1.0),
+        };
+        let _ = write!(
+            svg,
+            r#"<line class="tl-leader" x1="{mark_x:.1}" y1="{from:.1}" x2="{centre:.1}" y2="{to:.1}"/>"#
+        );
+    }
+    for mark in &layout.marks {
+        let _ = write!(
+            svg,
+            r#"<circle class="tl-ms {}" cx="{:.1}" cy="{y:.1}" r="{MARK_R:.1}"/>"#,
+            mark.class, mark.x
+        );
+        if mark.done {
+            let _ = write!(
+                svg,
+                r#"<path class="tl-tick" d="M{:.1} {:.1} l2.5 2.5 l4.5 -5"/>"#,
+                mark.x - 3.5,
+                y
+            );
+        }
+    }
+    for label in &layout.labels {
+        let top = layout.lane_top(label.slot.lane);
+        // Above the line a label hugs the line: a one-line label takes the
+        // lower line of its lane.
+        let (first, second) = match (label.slot.lane.side, &label.note) {
+            (Side::Above, None) => (top + LINE_2, top + LINE_2),
+            _ => (top + LINE_1, top + LINE_2),
+        };
+        let x = label.slot.centre();
+        let _ = write!(
+            svg,
+            r#"<text class="{}" x="{x:.1}" y="{first:.1}" text-anchor="middle"><tspan class="tl-lead">{}</tspan>{}</text>"#,
+            label.class,
+            escape(&label.lead),
+            escape(&label.rest)
+        );
+        if let Some((note, class)) = &label.note {
+            let _ = write!(
+                svg,
+                r#"<text class="tl-note {class}" x="{x:.1}" y="{second:.1}" text-anchor="middle">{}</text>"#,
+                escape(note)
+            );
+        }
+    }
+    svg_element("timeline", fit, layout.height, alt, &svg)
+}
+
+/// The timeline in words, for screen readers and as the picture's title.
+fn timeline_description(e: &Engagement, milestones: &[MilestoneFigures], as_of: Date) -> String {
     let mut description = Vec::new();
     if let Some(start) = e.start {
         description.push(format!("start {}", date_long(start)));
     }
-    let _ = write!(
-        svg,
-        r#"<line class="tl-axis" x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}"/>"#,
-        PAD,
-        WIDTH - PAD
-    );
-    for (label, date) in [("Start", e.start), ("End", e.end)] {
-        if let Some(date) = date {
-            let x = axis.x(date);
-            let _ = write!(
-                svg,
-                r#"<line class="tl-edge" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/><text class="tl-edge-label" x="{x:.1}" y="{:.1}" text-anchor="middle">{label} {}</text>"#,
-                y - 10.0,
-                y + 10.0,
-                y + 28.0,
-                escape(&date_short(date))
-            );
-        }
-    }
+    let open = e.status.is_open();
     for (milestone, figures) in e.milestones.iter().zip(milestones) {
-        let due_x = axis.x(milestone.due);
-        let id = escape(&short_label(milestone.id.as_str()));
-        let class = figures.status.as_str();
-        match (figures.status, milestone.done.filter(|d| *d <= as_of)) {
-            (MilestoneStatus::Done, Some(done)) => {
-                let done_x = axis.x(done);
-                if figures.days_late.unwrap_or(0) > 0 {
-                    let _ = write!(
-                        svg,
-                        r#"<line class="tl-late" x1="{due_x:.1}" y1="{y:.1}" x2="{done_x:.1}" y2="{y:.1}"/>"#
-                    );
-                }
-                let _ = write!(
-                    svg,
-                    r#"<circle class="tl-ms {class}" cx="{done_x:.1}" cy="{y:.1}" r="7"/><path class="tl-tick" d="M{:.1} {:.1} l2.5 2.5 l4.5 -5"/><text class="tl-id" x="{done_x:.1}" y="{:.1}" text-anchor="middle">{id}</text>"#,
-                    done_x - 3.5,
-                    y,
-                    y - 14.0
-                );
-                let late = figures.days_late.unwrap_or(0);
-                description.push(if late > 0 {
-                    format!(
-                        "{} done {} ({} late)",
-                        milestone.id,
-                        date_long(done),
-                        crate::figures::days_word(late)
-                    )
-                } else {
-                    format!("{} done {}", milestone.id, date_long(done))
-                });
-            }
-            _ => {
-                let _ = write!(
-                    svg,
-                    r#"<circle class="tl-ms {class}" cx="{due_x:.1}" cy="{y:.1}" r="7"/><text class="tl-id" x="{due_x:.1}" y="{:.1}" text-anchor="middle">{id}</text>"#,
-                    y - 14.0
-                );
-                let state = match figures.status {
-                    MilestoneStatus::Overdue => "overdue",
-                    MilestoneStatus::DueSoon => "due soon",
-                    _ => "upcoming",
-                };
-                description.push(format!(
-                    "{} due {}, {state}",
+        let done = milestone.done.filter(|d| *d <= as_of);
+        description.push(match (figures.status, done) {
+            (MilestoneStatus::Done, Some(done)) => match figures.days_late.unwrap_or(0) {
+                0 => format!("{} done {}", milestone.id, date_long(done)),
+                late => format!(
+                    "{} done {} ({} late)",
                     milestone.id,
-                    date_long(milestone.due)
-                ));
+                    date_long(done),
+                    days_word(late)
+                ),
+            },
+            _ => {
+                let state = match milestone_note(figures, open) {
+                    Some((note, _)) => note,
+                    None => "upcoming".to_owned(),
+                };
+                format!("{} due {}, {state}", milestone.id, date_long(milestone.due))
             }
-        }
+        });
     }
-    let today = axis.x(as_of);
-    let _ = write!(
-        svg,
-        r#"<line class="tl-today" x1="{today:.1}" y1="{:.1}" x2="{today:.1}" y2="{:.1}"/><text class="tl-today-label" x="{today:.1}" y="{:.1}" text-anchor="middle">Today</text>"#,
-        y - 34.0,
-        y + 18.0,
-        y - 38.0 + 2.0
-    );
     description.push(format!("today {}", date_long(as_of)));
     if let Some(end) = e.end {
         description.push(format!("end {}", date_long(end)));
     }
-    let alt = escape(&format!("Milestone timeline: {}.", description.join("; ")));
-    Some(format!(
-        r#"<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{alt}" xmlns="http://www.w3.org/2000/svg"><title>{alt}</title>{svg}</svg>"#
-    ))
+    format!("Milestone timeline: {}.", description.join("; "))
 }
 
-/// A metric's measurements over time, with its baseline and target lines.
+/// The milestone path: start, each milestone where it was done (or is due),
+/// lateness, today, end; drawn twice, wide and narrow.
+pub fn timeline(e: &Engagement, milestones: &[MilestoneFigures], as_of: Date) -> Option<String> {
+    let alt = escape(&timeline_description(e, milestones, as_of));
+    let mut out = String::new();
+    for fit in Fit::BOTH {
+        let layout = timeline_layout(e, milestones, as_of, fit)?;
+        out.push_str(&draw_timeline(&layout, &alt, fit));
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------
+// Metric chart
+
+/// A label on the time axis, and the tick it belongs to.
+#[derive(Debug, PartialEq)]
+struct Tick {
+    x: f64,
+    label_x: f64,
+    label: String,
+}
+
+/// Ticks on the first of the month, every `step` months for the smallest step
+/// whose labels do not collide ("Jun", with the year on the first label and
+/// on each January). An axis that spans no month boundary gets its first
+/// and last dates instead.
+fn month_ticks(axis: &TimeAxis, lo: f64, hi: f64) -> Vec<Tick> {
+    let index = |d: Date| i32::from(d.0.year()) * 12 + i32::from(d.0.month()) - 1;
+    let month_start = |i: i32| Date::from_ymd((i / 12) as i16, (i % 12 + 1) as i8, 1);
+    let first = if axis.first.0.day() == 1 {
+        index(axis.first)
+    } else {
+        index(axis.first) + 1
+    };
+    let months: Vec<(i32, Date)> = (first..=index(axis.last))
+        .filter_map(|i| month_start(i).map(|d| (i, d)))
+        .collect();
+    let size = TEXT_SIZE;
+    let build = |ticks: Vec<(Date, String)>| -> Option<Vec<Tick>> {
+        let mut out: Vec<Tick> = Vec::new();
+        for (date, label) in ticks {
+            let x = axis.x(date);
+            let w = text_width(&label, size, false);
+            let label_x = x.clamp(lo + w / 2.0, (hi - w / 2.0).max(lo + w / 2.0));
+            if let Some(prev) = out.last() {
+                let prev_w = text_width(&prev.label, size, false);
+                if prev.label_x + prev_w / 2.0 + 10.0 > label_x - w / 2.0 {
+                    return None;
+                }
+            }
+            out.push(Tick { x, label_x, label });
+        }
+        Some(out)
+    };
+    if months.len() < 2 {
+        let mut ends = vec![(axis.first, date_short(axis.first))];
+        if axis.last != axis.first {
+            ends.push((axis.last, date_short(axis.last)));
+        }
+        return build(ends.clone())
+            .or_else(|| build(ends.into_iter().take(1).collect()))
+            .unwrap_or_default();
+    }
+    for step in [1, 2, 3, 4, 6, 12] {
+        let chosen: Vec<(i32, Date)> = months
+            .iter()
+            .copied()
+            .filter(|(i, _)| i.rem_euclid(step) == 0)
+            .collect();
+        if chosen.is_empty() {
+            continue;
+        }
+        let labelled = chosen
+            .iter()
+            .enumerate()
+            .map(|(k, (_, d))| {
+                let month = &MONTHS[d.0.month() as usize - 1][..3];
+                let label = if k == 0 || d.0.month() == 1 {
+                    format!("{month} {}", d.0.year())
+                } else {
+                    month.to_owned()
+                };
+                (*d, label)
+            })
+            .collect();
+        if let Some(ticks) = build(labelled) {
+            return ticks;
+        }
+    }
+    let (_, d) = months[0];
+    build(vec![(
+        d,
+        format!("{} {}", &MONTHS[d.0.month() as usize - 1][..3], d.0.year()),
+    )])
+    .unwrap_or_default()
+}
+
+/// A box of text, for keeping chart labels apart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Rect {
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+}
+
+impl Rect {
+    /// The box of a one-line text drawn at (x, baseline y) with an anchor.
+    fn of_text(x: f64, y: f64, width: f64, size: f64, anchor: &str) -> Rect {
+        let x0 = match anchor {
+            "start" => x,
+            "end" => x - width,
+            _ => x - width / 2.0,
+        };
+        Rect {
+            x0,
+            y0: y - size,
+            x1: x0 + width,
+            y1: y + size * 0.25,
+        }
+    }
+
+    fn overlaps(&self, other: &Rect) -> bool {
+        self.x0 < other.x1 && other.x0 < self.x1 && self.y0 < other.y1 && other.y0 < self.y1
+    }
+
+    fn inside(&self, area: &Rect) -> bool {
+        self.x0 >= area.x0 && self.x1 <= area.x1 && self.y0 >= area.y0 && self.y1 <= area.y1
+    }
+}
+
+/// Where to write the latest value beside its point: right of it, above,
+/// below or left, the first that stays in the plot and clear of `taken`.
+fn value_label_spot(
+    px: f64,
+    py: f64,
+    width: f64,
+    size: f64,
+    area: &Rect,
+    taken: &[Rect],
+) -> (f64, f64, &'static str) {
+    let candidates = [
+        (px + 8.0, py + size * 0.35, "start"),
+        (px, py - 9.0, "middle"),
+        (px, py + size + 7.0, "middle"),
+        (px - 8.0, py + size * 0.35, "end"),
+    ];
+    candidates
+        .iter()
+        .copied()
+        .find(|(x, y, anchor)| {
+            let rect = Rect::of_text(*x, *y, width, size, anchor);
+            rect.inside(area) && !taken.iter().any(|t| t.overlaps(&rect))
+        })
+        .unwrap_or(candidates[3])
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_metric_chart(
+    metric: &Metric,
+    points: &[(Date, f64)],
+    start: Option<Date>,
+    end: Option<Date>,
+    as_of: Date,
+    unit: &str,
+    alt: &str,
+    fit: Fit,
+) -> Option<String> {
+    let width = fit.width();
+    let height = match fit {
+        Fit::Wide => 180.0,
+        Fit::Narrow => 170.0,
+    };
+    let (left, right) = (6.0, width - 6.0);
+    let (top, bottom) = (24.0, height - 24.0);
+    let mut dates: Vec<Date> = points.iter().map(|p| p.0).collect();
+    dates.extend(start);
+    dates.extend(end.filter(|e| start.is_none_or(|s| *e >= s)));
+    // With no end date, the axis runs to today.
+    if end.is_none() {
+        dates.push(as_of);
+    }
+    let axis = TimeAxis::new(dates, left + 8.0, right - 8.0)?;
+    let values = points
+        .iter()
+        .map(|p| p.1)
+        .chain([metric.baseline, metric.target]);
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    };
+    // Room above the highest value and below the lowest for the labels of
+    // the baseline and target lines, which sit outside the band between them.
+    let inner = 18.0;
+    let y = |v: f64| (bottom - inner) - (bottom - top - 2.0 * inner) * (v - lo) / (hi - lo);
+    let mut svg = String::new();
+    let mut taken = Vec::new();
+
+    let _ = write!(
+        svg,
+        r#"<line class="ch-xaxis" x1="{left:.1}" y1="{bottom:.1}" x2="{right:.1}" y2="{bottom:.1}"/>"#
+    );
+    for tick in month_ticks(&axis, left, right) {
+        let _ = write!(
+            svg,
+            r#"<line class="ch-tick" x1="{:.1}" y1="{bottom:.1}" x2="{:.1}" y2="{:.1}"/><text class="ch-axis" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            tick.x,
+            tick.x,
+            bottom + 4.0,
+            tick.label_x,
+            bottom + 16.0,
+            escape(&tick.label)
+        );
+    }
+    let higher = metric.target.max(metric.baseline);
+    for (class, value, word) in [
+        ("ch-baseline", metric.baseline, "Baseline"),
+        ("ch-target", metric.target, "Target"),
+    ] {
+        let line_y = y(value);
+        let label = format!("{word} {}", format_number(value, unit));
+        let label_y = if value >= higher {
+            line_y - 5.0
+        } else {
+            line_y + TEXT_SIZE + 3.0
+        };
+        taken.push(Rect::of_text(
+            right,
+            label_y,
+            text_width(&label, TEXT_SIZE, false),
+            TEXT_SIZE,
+            "end",
+        ));
+        let _ = write!(
+            svg,
+            r#"<line class="{class}" x1="{left:.1}" y1="{line_y:.1}" x2="{right:.1}" y2="{line_y:.1}"/><text class="ch-label {class}-label" x="{right:.1}" y="{label_y:.1}" text-anchor="end">{}</text>"#,
+            escape(&label)
+        );
+    }
+    if axis.contains(as_of) {
+        let x = axis.x(as_of);
+        let w = text_width("Today", TEXT_SIZE, true);
+        let label_x = x.clamp(left + w / 2.0, right - w / 2.0);
+        taken.push(Rect::of_text(label_x, top - 8.0, w, TEXT_SIZE, "middle"));
+        let _ = write!(
+            svg,
+            r#"<line class="ch-today" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{bottom:.1}"/><text class="ch-today-label" x="{label_x:.1}" y="{:.1}" text-anchor="middle">Today</text>"#,
+            top - 4.0,
+            top - 8.0
+        );
+    }
+    let path: Vec<String> = points
+        .iter()
+        .map(|(d, v)| format!("{:.1},{:.1}", axis.x(*d), y(*v)))
+        .collect();
+    if points.len() > 1 {
+        let _ = write!(
+            svg,
+            r#"<polyline class="ch-line" points="{}"/>"#,
+            path.join(" ")
+        );
+    }
+    for (d, v) in points {
+        let _ = write!(
+            svg,
+            r#"<circle class="ch-point" cx="{:.1}" cy="{:.1}" r="3.5"/>"#,
+            axis.x(*d),
+            y(*v)
+        );
+    }
+    let &(last_date, last_value) = points.last()?;
+    let text = format_number(last_value, unit);
+    let w = text_width(&text, TEXT_SIZE, true);
+    let area = Rect {
+        x0: left,
+        y0: 0.0,
+        x1: right,
+        y1: bottom,
+    };
+    let (px, py) = (axis.x(last_date), y(last_value));
+    let (x, ty, anchor) = value_label_spot(px, py, w, TEXT_SIZE, &area, &taken);
+    let _ = write!(
+        svg,
+        r#"<text class="ch-value" x="{x:.1}" y="{ty:.1}" text-anchor="{anchor}">{}</text>"#,
+        escape(&text)
+    );
+    Some(svg_element("chart", fit, height, alt, &svg))
+}
+
+/// A metric's measurements over time, with its baseline and target lines,
+/// today, and the latest value; drawn twice, wide and narrow.
 pub fn metric_chart(
     metric: &Metric,
     figures: &MetricFigures,
@@ -215,7 +971,7 @@ pub fn metric_chart(
     as_of: Date,
     unit: &str,
 ) -> Option<String> {
-    let points: Vec<(Date, f64)> = metric
+    let mut points: Vec<(Date, f64)> = metric
         .measurements
         .iter()
         .filter(|m| m.date <= as_of)
@@ -224,70 +980,8 @@ pub fn metric_chart(
     if points.is_empty() {
         return None;
     }
-    let mut sorted = points.clone();
-    sorted.sort_by_key(|a| a.0);
-    let mut dates: Vec<Date> = sorted.iter().map(|p| p.0).collect();
-    dates.extend(start);
-    dates.extend(end.filter(|e| start.is_none_or(|s| *e >= s)));
-    let axis = TimeAxis::new(dates)?;
-    let values = sorted
-        .iter()
-        .map(|p| p.1)
-        .chain([metric.baseline, metric.target]);
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    let (lo, hi) = (lo - span * 0.12, hi + span * 0.12);
-    let height = 150.0;
-    let (top, bottom) = (16.0, height - 22.0);
-    let y = |v: f64| bottom - (bottom - top) * (v - lo) / (hi - lo);
-    let mut svg = String::new();
-    for (class, value, label) in [
-        ("ch-baseline", metric.baseline, "Baseline"),
-        ("ch-target", metric.target, "Target"),
-    ] {
-        let _ = write!(
-            svg,
-            r#"<line class="{class}" x1="{PAD:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/><text class="ch-label" x="{:.1}" y="{:.1}" text-anchor="end">{label} {}</text>"#,
-            y(value),
-            WIDTH - PAD,
-            y(value),
-            WIDTH - PAD,
-            y(value) - 4.0,
-            escape(&format_number(value, unit))
-        );
-    }
-    let path: Vec<String> = sorted
-        .iter()
-        .map(|(d, v)| format!("{:.1},{:.1}", axis.x(*d), y(*v)))
-        .collect();
-    let _ = write!(
-        svg,
-        r#"<polyline class="ch-line" points="{}"/>"#,
-        path.join(" ")
-    );
-    for (d, v) in &sorted {
-        let _ = write!(
-            svg,
-            r#"<circle class="ch-point" cx="{:.1}" cy="{:.1}" r="3.5"/>"#,
-            axis.x(*d),
-            y(*v)
-        );
-    }
-    let first = sorted.first().map(|p| p.0)?;
-    let last = sorted.last().map(|p| p.0)?;
-    let _ = write!(
-        svg,
-        r#"<text class="ch-axis" x="{:.1}" y="{:.1}" text-anchor="start">{}</text><text class="ch-axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-        axis.x(first),
-        height - 4.0,
-        escape(&date_short(first)),
-        axis.x(last),
-        height - 4.0,
-        escape(&date_short(last))
-    );
-    let readings: Vec<String> = sorted
+    points.sort_by_key(|a| a.0);
+    let readings: Vec<String> = points
         .iter()
         .map(|(d, v)| format!("{} on {}", format_number(*v, unit), date_long(*d)))
         .collect();
@@ -299,9 +993,13 @@ pub fn metric_chart(
         readings.join(", ")
     ));
     let _ = figures;
-    Some(format!(
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{alt}" xmlns="http://www.w3.org/2000/svg"><title>{alt}</title>{svg}</svg>"#
-    ))
+    let mut out = String::new();
+    for fit in Fit::BOTH {
+        out.push_str(&draw_metric_chart(
+            metric, &points, start, end, as_of, unit, &alt, fit,
+        )?);
+    }
+    Some(out)
 }
 
 /// A number as people write it, with its unit: "12 days", "48,000", "7.9%".

@@ -25,6 +25,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Validate, then render every report into OUT (refuses to render when there are errors).
     Build(BuildArgs),
+    /// The quarterly relationship audit, as HTML, JSON and CSV in OUT/audit/.
+    Audit(AuditArgs),
     /// Start a records repository: settings, one example client, a CI workflow, a .gitignore.
     Init(InitArgs),
     /// Scaffold a client or an engagement to fill in.
@@ -86,6 +88,21 @@ pub struct BuildArgs {
     /// A folder of templates overriding the built-in ones file by file.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The records folder.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The quarter, such as 2026-Q3.
+    #[arg(long, value_name = "YYYY-Qn")]
+    pub quarter: String,
+    /// The output folder; the audit goes to OUT/audit/.
+    #[arg(long, short, value_name = "OUT", default_value = "public")]
+    pub out: PathBuf,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -5,6 +5,7 @@
 //! (every diagnostic collected) → figures → view models → render → write.
 //! `check` stops after validate.
 
+pub mod audit;
 pub mod charts;
 pub mod cli;
 pub mod diagnostics;
@@ -29,8 +30,8 @@ pub mod yaml;
 use std::io::{IsTerminal, Write};
 
 use cli::{
-    BuildArgs, CheckArgs, Cli, Command, CommonArgs, ExplainArgs, InitArgs, NewClientArgs,
-    NewCommand, NewEngagementArgs, SchemaArgs, SchemaKind,
+    AuditArgs, BuildArgs, CheckArgs, Cli, Command, CommonArgs, ExplainArgs, InitArgs,
+    NewClientArgs, NewCommand, NewEngagementArgs, SchemaArgs, SchemaKind,
 };
 use diagnostics::{Format, Severity};
 use model::Date;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Build(args) => build(&args),
+        Command::Audit(args) => audit(&args),
         Command::Init(args) => init(&args),
         Command::New(NewCommand::Client(args)) => new_client(&args),
         Command::New(NewCommand::Engagement(args)) => new_engagement(&args),
@@ -133,10 +135,13 @@ fn build(args: &BuildArgs) -> u8 {
         audience: args.audience,
         commit: None,
     };
-    let files = match pages::build(&records, &renderer, &settings) {
+    let mut files = match pages::build(&records, &renderer, &settings) {
         Ok(files) => files,
         Err(message) => return cannot_run(&format!("cannot render the reports: {message}")),
     };
+    // Quarterly audits written earlier stay: `build` does not remake them.
+    files.extend(output::carry_over(&args.out, "audit"));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     if let Err(message) = output::write_atomically(&args.out, &files) {
         return cannot_run(&message);
     }
@@ -161,6 +166,114 @@ fn build(args: &BuildArgs) -> u8 {
             plural(pages, "page", "pages"),
             args.out.display(),
             args.out.join(start).display()
+        );
+    }
+    exit_code(common, &records.diagnostics)
+}
+
+fn audit(args: &AuditArgs) -> u8 {
+    let common = &args.common;
+    let quarter = match audit::Quarter::parse(&args.quarter) {
+        Ok(quarter) => quarter,
+        Err(message) => return cannot_run(&message),
+    };
+    if let Err(message) = output::check_target(&args.out, &args.dir) {
+        return cannot_run(&message);
+    }
+    let (records, as_of) = match read_records(common, &args.dir, vec![args.out.clone()]) {
+        Ok(read) => read,
+        Err(code) => return code,
+    };
+    print_diagnostics(common, &records);
+    if records.summary.errors > 0 {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error: not writing the audit: the records have {} (see above)",
+            plural(records.summary.errors, "error", "errors")
+        );
+        return EXIT_PROBLEMS;
+    }
+    if quarter.first_day() > as_of {
+        return cannot_run(&format!(
+            "{quarter} has not begun as of {as_of}; pass `--as-of` to audit it later"
+        ));
+    }
+    let mut inputs: Vec<audit::AuditInput<'_>> = records
+        .engagements
+        .iter()
+        .filter_map(|e| {
+            let client = records.clients[e.client].as_ref()?;
+            Some(audit::AuditInput {
+                client_slug: &records.inventory.clients[e.client].slug,
+                client_name: client.record.name.as_str(),
+                slug: &e.slug,
+                engagement: &e.record,
+            })
+        })
+        .collect();
+    inputs.sort_by(|a, b| (a.client_slug, a.slug).cmp(&(b.client_slug, b.slug)));
+    let practice = records.config.practice.as_ref().map(|p| p.as_str());
+    let report = audit::audit(quarter, as_of, practice, records.settings, &inputs);
+    let renderer = match render::Renderer::new(
+        records
+            .config
+            .templates
+            .as_ref()
+            .map(|t| args.dir.join(t.as_str()))
+            .as_deref(),
+    ) {
+        Ok(renderer) => renderer,
+        Err(message) => return cannot_run(&message),
+    };
+    let page = view::PageInfo {
+        practice: report.practice.clone(),
+        title: format!("Relationship audit {quarter}"),
+        client_name: None,
+        as_of: report.as_of.clone(),
+        as_of_words: charts::date_long(as_of.min(quarter.last_day())),
+        internal: true,
+        root: "../".into(),
+        commit: None,
+    };
+    #[derive(serde::Serialize)]
+    struct AuditPage<'a> {
+        page: view::PageInfo,
+        audit: &'a audit::Audit,
+    }
+    let html = match renderer.render(
+        "audit.html",
+        &AuditPage {
+            page,
+            audit: &report,
+        },
+    ) {
+        Ok(html) => html,
+        Err(message) => return cannot_run(&format!("cannot render the audit: {message}")),
+    };
+    let mut json = serde_json::to_string_pretty(&report).expect("the audit always serializes");
+    json.push('\n');
+    let files = [
+        output::OutputFile {
+            path: format!("audit/{quarter}.csv"),
+            bytes: audit::to_csv(&report).into_bytes(),
+        },
+        output::OutputFile {
+            path: format!("audit/{quarter}.html"),
+            bytes: html.into_bytes(),
+        },
+        output::OutputFile {
+            path: format!("audit/{quarter}.json"),
+            bytes: json.into_bytes(),
+        },
+    ];
+    if let Err(message) = output::add_files(&args.out, &files) {
+        return cannot_run(&message);
+    }
+    if !common.quiet {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "wrote the {quarter} audit to {}",
+            args.out.join("audit").display()
         );
     }
     exit_code(common, &records.diagnostics)

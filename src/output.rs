@@ -191,6 +191,66 @@ fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Adds `files` to an output folder, replacing only those files: used by
+/// `audit`, whose pages live beside the build's. An absent or empty OUT is
+/// created whole; a foreign one was refused by `check_target`.
+pub fn add_files(out: &Path, files: &[OutputFile]) -> Result<(), String> {
+    if !is_ours(out) {
+        return write_atomically(out, files);
+    }
+    for file in files {
+        let path = out.join(&file.path);
+        let dir = path.parent().unwrap_or(out);
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temporary = dir.join(format!(".{name}.commonthread-new-{}", std::process::id()));
+        std::fs::write(&temporary, &file.bytes)
+            .map_err(|e| format!("cannot write `{}`: {e}", file.path))?;
+        std::fs::rename(&temporary, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            format!("cannot write `{}`: {e}", file.path)
+        })?;
+    }
+    Ok(())
+}
+
+/// Files under `folder` of a previous output of ours, to carry into the
+/// next build (the quarterly audits are not rebuilt by `build`).
+pub fn carry_over(out: &Path, folder: &str) -> Vec<OutputFile> {
+    if !is_ours(out) {
+        return Vec::new();
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(out.join(folder))
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let Ok(entry) = entry else { continue };
+        if !entry.file_type().is_file() || entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(entry.path()) else {
+            continue;
+        };
+        let Ok(relative) = entry.path().strip_prefix(out) else {
+            continue;
+        };
+        let path: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        files.push(OutputFile {
+            path: path.join("/"),
+            bytes,
+        });
+    }
+    files
+}
+
 /// Swaps two folders in one atomic step, where the system can: an
 /// interrupted build then never leaves OUT missing or half written.
 #[cfg(target_os = "linux")]

@@ -21,6 +21,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../templates/scorecard.html"),
     ),
     ("review.html", include_str!("../templates/review.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
 ];
 
 /// The stylesheet inlined into every page (overridable as `style.css`).
@@ -68,6 +69,7 @@ impl Renderer {
         }
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html"]);
+        tera.register_filter("date_words", date_words);
         tera.add_raw_templates(sources).map_err(|e| describe(&e))?;
         Ok(Renderer { tera, style })
     }
@@ -80,6 +82,17 @@ impl Renderer {
             .render(template, &context)
             .map_err(|e| describe(&e))
     }
+}
+
+/// `{{ "2026-05-04" | date_words }}` → "4 May 2026"; other values pass through.
+fn date_words(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    Ok(match value.as_str().and_then(crate::model::Date::parse) {
+        Some(date) => tera::Value::String(crate::charts::date_long(date)),
+        None => value.clone(),
+    })
 }
 
 /// Tera's error with every cause, which is where the useful part is.
