@@ -253,7 +253,7 @@ impl Fit {
     fn width(self) -> f64 {
         match self {
             Fit::Wide => 720.0,
-            Fit::Narrow => 360.0,
+            Fit::Narrow => 330.0,
         }
     }
 
@@ -446,7 +446,7 @@ fn timeline_layout(
         let Some(date) = date else { continue };
         let x = axis.x(date);
         edges.push(x);
-        let rest = format!(" {}", date_long(date));
+        let rest = format!(" {} {}", date_short(date), date.0.year());
         let w = text_width(lead, TEXT_SIZE, true) + text_width(&rest, TEXT_SIZE, false);
         let centre = if flush_left {
             x - 2.0 + w / 2.0
@@ -607,11 +607,11 @@ fn draw_timeline(layout: &TimelineLayout, alt: &str, fit: Fit) -> String {
     }
     for label in &layout.labels {
         let top = layout.lane_top(label.slot.lane);
-        // Above the line a label hugs the line: a one-line label takes the
-        // lower line of its lane.
-        let (first, second) = match (label.slot.lane.side, &label.note) {
-            (Side::Above, None) => (top + LINE_2, top + LINE_2),
-            _ => (top + LINE_1, top + LINE_2),
+        // The lead line hugs the axis, so that ids in a lane line up; a
+        // note goes on the far side of it.
+        let (first, second) = match label.slot.lane.side {
+            Side::Above => (top + LINE_2, top + LINE_1),
+            Side::Below => (top + LINE_1, top + LINE_2),
         };
         let x = label.slot.centre();
         let _ = write!(
@@ -865,7 +865,7 @@ fn draw_metric_chart(
     };
     // Room above the highest value and below the lowest for the labels of
     // the baseline and target lines, which sit outside the band between them.
-    let inner = 18.0;
+    let inner = 22.0;
     let y = |v: f64| (bottom - inner) - (bottom - top - 2.0 * inner) * (v - lo) / (hi - lo);
     let mut svg = String::new();
     let mut taken = Vec::new();

@@ -66,7 +66,9 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
             }
             let hidden = entry.file_name().to_string_lossy().starts_with('.');
             let is_dir = entry.file_type().is_dir();
-            let ours = is_dir && entry.path().join(crate::output::MARKER).is_file();
+            let ours = is_dir
+                && std::fs::symlink_metadata(entry.path().join(crate::output::MARKER))
+                    .is_ok_and(|m| m.is_file());
             let skipped = is_dir
                 && !skip.is_empty()
                 && entry.path().canonicalize().is_ok_and(|p| skip.contains(&p));
@@ -105,7 +107,9 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
         let file_type = entry.file_type();
         let name = entry.file_name().to_string_lossy();
         if file_type.is_dir() {
-            if entry.depth() > 0 && path.join(CLIENT_FILE).is_file() {
+            // A real file: a symbolic link named client.yaml is not followed.
+            let client_file = std::fs::symlink_metadata(path.join(CLIENT_FILE));
+            if entry.depth() > 0 && client_file.is_ok_and(|m| m.is_file()) {
                 inventory.clients.push(ClientDir {
                     slug: name.to_string(),
                     dir: relative(root, path),

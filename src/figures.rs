@@ -448,7 +448,7 @@ impl LineOf for crate::yaml::Node {
                 self.locate(&[Key("updates"), Key("log"), Index(i), Key("date")])
                     .line
             }
-            None => self.locate(&[Key("updates")]).line,
+            None => self.locate_key(&[Key("updates")]).line,
         }
     }
 }

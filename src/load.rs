@@ -204,11 +204,19 @@ fn typed<T: DeserializeOwned>(
         );
     }
     let syntax_ok = out.len() == first;
-    let Some(mut root) = parsed.root else {
-        attach_sources(&mut out[first..], &source.text);
-        return (None, None);
+    // No document at all (an empty file, or only comments) is an empty
+    // record, and so is a null one: report their missing fields.
+    let mut root = match parsed.root {
+        Some(root) => root,
+        None if syntax_ok => Node {
+            kind: yaml::NodeKind::Null,
+            pos: root_pos,
+        },
+        None => {
+            attach_sources(&mut out[first..], &source.text);
+            return (None, None);
+        }
     };
-    // An empty document is an empty record: report its missing fields.
     if root.kind == yaml::NodeKind::Null {
         root = Node {
             kind: yaml::NodeKind::Map(Vec::new()),

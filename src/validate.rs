@@ -60,6 +60,7 @@ pub struct Records {
 #[derive(Debug)]
 pub enum Fatal {
     NotAFolder(PathBuf),
+    Unreadable(PathBuf, String),
     UnknownClient { slug: String, known: Vec<String> },
 }
 
@@ -69,6 +70,11 @@ impl std::fmt::Display for Fatal {
             Fatal::NotAFolder(path) => write!(
                 f,
                 "cannot read the records folder `{}`: it does not exist or is not a folder",
+                path.display()
+            ),
+            Fatal::Unreadable(path, reason) => write!(
+                f,
+                "cannot read the records folder `{}`: {reason}",
                 path.display()
             ),
             Fatal::UnknownClient { slug, known } => {
@@ -87,6 +93,9 @@ pub fn run(options: &Options) -> Result<Records, Fatal> {
     let root = options.root.as_path();
     if !root.is_dir() {
         return Err(Fatal::NotAFolder(options.root.clone()));
+    }
+    if let Err(error) = std::fs::read_dir(root) {
+        return Err(Fatal::Unreadable(options.root.clone(), error.to_string()));
     }
     let mut inventory = discover::discover(root, &options.skip);
     restrict_to_clients(&mut inventory, &options.clients)?;

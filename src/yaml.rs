@@ -92,6 +92,27 @@ impl Node {
             node.pos
         }
     }
+
+    /// Where a diagnostic about a section as a whole belongs: its key (or
+    /// list item) when it is there, else as `locate` says.
+    pub fn locate_key(&self, steps: &[Step<'_>]) -> Pos {
+        let mut node = self;
+        let mut anchor = Pos::file_start();
+        for step in steps {
+            let next = match step {
+                Step::Key(key) => node.get(key).map(|entry| (&entry.value, entry.key_pos)),
+                Step::Index(index) => node.item(*index).map(|item| (item, item.pos)),
+            };
+            match next {
+                Some((child, child_anchor)) => {
+                    node = child;
+                    anchor = child_anchor;
+                }
+                None => break,
+            }
+        }
+        anchor
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -33,6 +33,12 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// A finding about a whole section, placed at its key.
+    fn at_key(&self, rule: &'static Rule, steps: &[Step<'_>], message: String) -> Diagnostic {
+        Diagnostic::new(rule, self.file, self.tree.locate_key(steps), message)
+            .path(crate::yaml::format_path(steps))
+    }
+
     fn at(&self, rule: &'static Rule, steps: &[Step<'_>], message: String) -> Diagnostic {
         Diagnostic::new(rule, self.file, self.tree.locate(steps), message)
             .path(crate::yaml::format_path(steps))
@@ -439,8 +445,13 @@ fn updates(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             )
         };
         out.push(
-            ctx.at(rules::UPDATE_OVERDUE, &steps, message)
-                .help("send the client an update and log it under `updates.log`"),
+            // The latest entry's date, else the `updates` key, else line 1.
+            if latest.is_some() {
+                ctx.at(rules::UPDATE_OVERDUE, &steps, message)
+            } else {
+                ctx.at_key(rules::UPDATE_OVERDUE, &steps, message)
+            }
+            .help("send the client an update and log it under `updates.log`"),
         );
     }
 }
