@@ -181,7 +181,7 @@ pub struct AuditInput<'a> {
 }
 
 /// The audit of `quarter`, with figures taken as of `as_of` when it falls
-/// inside the quarter.
+/// inside the quarter. `inputs` come in client order.
 pub fn audit(
     quarter: Quarter,
     as_of: Date,
@@ -191,7 +191,6 @@ pub fn audit(
 ) -> Audit {
     let first = quarter.first_day();
     let last = quarter.last_day().min(as_of);
-    let mut totals = Totals::default();
     let mut clients: Vec<ClientAudit> = Vec::new();
     for input in inputs {
         let e = input.engagement;
@@ -199,17 +198,6 @@ pub fn audit(
             continue;
         }
         let audit = engagement(input.slug, e, first, last, settings);
-        totals.engagements += 1;
-        totals.milestones_done += audit.milestones_done.len();
-        totals.milestones_missed += audit.milestones_missed.len();
-        totals.wins += audit.wins.len();
-        totals.updates_sent += audit.updates.sent;
-        totals.updates_expected += audit.updates.expected;
-        totals.concerns_raised += audit.concerns_raised;
-        totals.concerns_answered += audit.concerns_answered;
-        totals.reviews_done += usize::from(audit.review_done.is_some());
-        totals.reviews_due += usize::from(audit.review_due);
-        totals.refunds += usize::from(audit.refund.is_some());
         match clients.last_mut() {
             Some(client) if client.slug == input.client_slug => client.engagements.push(audit),
             _ => clients.push(ClientAudit {
@@ -219,11 +207,40 @@ pub fn audit(
             }),
         }
     }
+    combine(quarter, as_of, practice, clients)
+}
+
+/// One audit from every client's, clients and engagements in slug order,
+/// with the totals.
+pub fn combine(
+    quarter: Quarter,
+    as_of: Date,
+    practice: Option<&str>,
+    mut clients: Vec<ClientAudit>,
+) -> Audit {
+    clients.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let mut totals = Totals::default();
+    for client in &mut clients {
+        client.engagements.sort_by(|a, b| a.slug.cmp(&b.slug));
+        for audit in &client.engagements {
+            totals.engagements += 1;
+            totals.milestones_done += audit.milestones_done.len();
+            totals.milestones_missed += audit.milestones_missed.len();
+            totals.wins += audit.wins.len();
+            totals.updates_sent += audit.updates.sent;
+            totals.updates_expected += audit.updates.expected;
+            totals.concerns_raised += audit.concerns_raised;
+            totals.concerns_answered += audit.concerns_answered;
+            totals.reviews_done += usize::from(audit.review_done.is_some());
+            totals.reviews_due += usize::from(audit.review_due);
+            totals.refunds += usize::from(audit.refund.is_some());
+        }
+    }
     Audit {
         quarter: quarter.to_string(),
-        start: first.to_string(),
+        start: quarter.first_day().to_string(),
         end: quarter.last_day().to_string(),
-        as_of: last.to_string(),
+        as_of: quarter.last_day().min(as_of).to_string(),
         practice: practice.map(str::to_owned),
         totals,
         clients,

@@ -200,30 +200,71 @@ impl Lanes {
         }
     }
 
-    /// Places a label centred on `centre` if it can be. `sides` is tried in
-    /// order at level 1, then at level 2, and so on.
-    fn place(&mut self, centre: f64, width: f64, sides: &[Side]) -> Slot {
-        let left = if width >= self.hi - self.lo {
+    /// Whether a label spanning `left..left + width` is clear of every
+    /// label already in `lane`.
+    fn fits(&self, lane: Lane, left: f64, width: f64) -> bool {
+        self.placed
+            .iter()
+            .filter(|p| p.lane == lane)
+            .all(|p| p.left + p.width + self.gap <= left || left + width + self.gap <= p.left)
+    }
+
+    /// The free position in `lane` nearest to `left`, at most `nudge` away
+    /// and inside the bounds. The best spot is either `left` itself or flush
+    /// against a label already there, so only those are tried; on a tie the
+    /// later position wins, which keeps labels in date order.
+    fn nearest_free(&self, lane: Lane, left: f64, width: f64, nudge: f64) -> Option<f64> {
+        let mut candidates = vec![left];
+        for p in self.placed.iter().filter(|p| p.lane == lane) {
+            candidates.push(p.left + p.width + self.gap);
+            candidates.push(p.left - self.gap - width);
+        }
+        let max_left = (self.hi - width).max(self.lo);
+        candidates.retain(|c| {
+            (c - left).abs() <= nudge + 1e-9 && *c >= self.lo - 1e-9 && *c <= max_left + 1e-9
+        });
+        candidates.sort_by(|a, b| {
+            (a - left)
+                .abs()
+                .total_cmp(&(b - left).abs())
+                .then(b.total_cmp(a))
+        });
+        candidates
+            .into_iter()
+            .find(|c| self.fits(lane, *c, width))
+    }
+
+    /// Where a label centred on `centre` starts once kept inside the bounds.
+    fn clamped_left(&self, centre: f64, width: f64) -> f64 {
+        if width >= self.hi - self.lo {
             self.lo
         } else {
             (centre - width / 2.0).clamp(self.lo, self.hi - width)
-        };
+        }
+    }
+
+    /// Places a label in `lane` if it fits there, moved at most `nudge`.
+    fn try_place(&mut self, lane: Lane, centre: f64, width: f64, nudge: f64) -> Option<Slot> {
+        let left = self.nearest_free(lane, self.clamped_left(centre, width), width, nudge)?;
+        let slot = Slot { lane, left, width };
+        self.placed.push(slot);
+        Some(slot)
+    }
+
+    /// Places a label centred on `centre`, moved sideways at most `nudge`.
+    /// `sides` is tried in order at level 1, then at level 2, and so on, so
+    /// crowded labels alternate above and below before stacking further out.
+    fn place(&mut self, centre: f64, width: f64, sides: &[Side], nudge: f64) -> Slot {
+        debug_assert!(!sides.is_empty());
         let mut level = 1;
         loop {
             for &side in sides {
-                let lane = Lane { side, level };
-                let free = self.placed.iter().filter(|p| p.lane == lane).all(|p| {
-                    p.left + p.width + self.gap <= left || left + width + self.gap <= p.left
-                });
-                if free {
-                    let slot = Slot { lane, left, width };
-                    self.placed.push(slot);
+                if let Some(slot) = self.try_place(Lane { side, level }, centre, width, nudge) {
                     return slot;
                 }
             }
+            // A level beyond every placed label is always free, so this ends.
             level += 1;
-            // A lane above every placed label is always free.
-            debug_assert!(!sides.is_empty() && level <= self.placed.len() + 1);
         }
     }
 
@@ -317,6 +358,8 @@ const LINE_2: f64 = 24.0;
 /// Radius of a milestone mark, and the least distance between two marks.
 const MARK_R: f64 = 7.0;
 const MARK_GAP: f64 = 15.0;
+/// How far a step's label may slide sideways before it moves to another lane.
+const NUDGE: f64 = 24.0;
 const ID_SIZE: f64 = 12.0;
 const TEXT_SIZE: f64 = 11.0;
 
@@ -437,41 +480,53 @@ fn timeline_layout(
         mark_x[*i] = x;
     }
 
-    let mut lanes = Lanes::new(2.0, width - 2.0, 8.0);
+    let mut lanes = Lanes::new(2.0, width - 2.0, 6.0);
     let mut labels = Vec::new();
-    // Start and end first, flush with their ticks; then today; then the
-    // steps in date order, above the line where there is room, else below.
-    let mut edges = Vec::new();
-    for (lead, date, flush_left) in [("Start", e.start, true), ("End", e.end, false)] {
-        let Some(date) = date else { continue };
-        let x = axis.x(date);
-        edges.push(x);
-        let rest = format!(" {} {}", date_short(date), date.0.year());
-        let w = text_width(lead, TEXT_SIZE, true) + text_width(&rest, TEXT_SIZE, false);
-        let centre = if flush_left {
-            x - 2.0 + w / 2.0
-        } else {
-            x + 2.0 - w / 2.0
-        };
-        labels.push(TimelineLabel {
-            slot: lanes.place(centre, w, &[Side::Below]),
-            lead: lead.to_owned(),
-            rest,
-            note: None,
-            class: "tl-edge-label",
-            mark_x: None,
-        });
-    }
+    // Today first, right under its line, so that the line crosses no other
+    // label; then start and end, flush with their ticks; then the steps in
+    // date order, above the line where there is room, else below.
     if let Some(x) = today_x {
         let rest = format!(" {}", date_short(as_of));
         let w = text_width("Today", TEXT_SIZE, true) + text_width(&rest, TEXT_SIZE, false);
         labels.push(TimelineLabel {
-            slot: lanes.place(x, w, &[Side::Below]),
+            slot: lanes.place(x, w, &[Side::Below], 0.0),
             lead: "Today".to_owned(),
             rest,
             note: None,
             class: "tl-today-label",
             mark_x: Some(x),
+        });
+    }
+    let mut edges = Vec::new();
+    for (lead, date, flush_left) in [("Start", e.start, true), ("End", e.end, false)] {
+        let Some(date) = date else { continue };
+        let x = axis.x(date);
+        edges.push(x);
+        // Flush with the tick, and in words where there is room; where
+        // there is not, the bare word (the dates are in the page's header
+        // line), and only then a lane further down.
+        let flush = |w: f64| if flush_left { x - 2.0 + w / 2.0 } else { x + 2.0 - w / 2.0 };
+        let below = Lane {
+            side: Side::Below,
+            level: 1,
+        };
+        let full = format!(" {} {}", date_short(date), date.0.year());
+        let full_w = text_width(lead, TEXT_SIZE, true) + text_width(&full, TEXT_SIZE, false);
+        let bare_w = text_width(lead, TEXT_SIZE, true);
+        let (slot, rest) = match lanes.try_place(below, flush(full_w), full_w, 0.0) {
+            Some(slot) => (slot, full),
+            None => match lanes.try_place(below, flush(bare_w), bare_w, 0.0) {
+                Some(slot) => (slot, String::new()),
+                None => (lanes.place(flush(full_w), full_w, &[Side::Below], 0.0), full),
+            },
+        };
+        labels.push(TimelineLabel {
+            slot,
+            lead: lead.to_owned(),
+            rest,
+            note: None,
+            class: "tl-edge-label",
+            mark_x: None,
         });
     }
     let mut marks = Vec::new();
@@ -490,7 +545,7 @@ fn timeline_layout(
         });
         let x = mark_x[i];
         labels.push(TimelineLabel {
-            slot: lanes.place(x, w, &[Side::Above, Side::Below]),
+            slot: lanes.place(x, w, &[Side::Above, Side::Below], NUDGE),
             lead,
             rest,
             note,
@@ -567,7 +622,7 @@ fn draw_timeline(layout: &TimelineLayout, alt: &str, fit: Fit) -> String {
         let _ = write!(
             svg,
             r#"<line class="tl-today" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/>"#,
-            y - MARK_R - 7.0,
+            y - MARK_R - 3.0,
             layout.lane_top(label.slot.lane) + 1.0
         );
     }

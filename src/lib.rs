@@ -29,6 +29,8 @@ pub mod yaml;
 
 use std::io::{IsTerminal, Write};
 
+use rayon::prelude::*;
+
 use cli::{
     AuditArgs, BuildArgs, CheckArgs, Cli, Command, CommonArgs, ExplainArgs, InitArgs,
     NewClientArgs, NewCommand, NewEngagementArgs, SchemaArgs, SchemaKind,
@@ -57,21 +59,31 @@ pub fn run(cli: Cli) -> u8 {
 
 fn check(args: &CheckArgs) -> u8 {
     let common = &args.common;
-    let (records, _) = match read_records(common, &args.dir, Vec::new()) {
-        Ok(read) => read,
+    let repo = match open_repository(common, &args.dir, Vec::new()) {
+        Ok(repo) => repo,
         Err(code) => return code,
     };
-    print_diagnostics(common, &records);
-    exit_code(common, &records.diagnostics)
+    let started = std::time::Instant::now();
+    let diagnostics = validate::check_all(&repo);
+    let summary = repo.summary(&diagnostics);
+    if common.verbose {
+        say(&format!(
+            "read and checked {} in {} ms",
+            plural(summary.files, "file", "files"),
+            started.elapsed().as_millis()
+        ));
+    }
+    print_diagnostics(common, &diagnostics, &summary);
+    exit_code(common, &diagnostics)
 }
 
 /// The shared start of every command that reads records: the as-of date,
-/// the worker threads, then load and validate.
-fn read_records(
+/// the worker threads, and what spans the repository.
+fn open_repository(
     common: &CommonArgs,
     dir: &std::path::Path,
     skip: Vec<std::path::PathBuf>,
-) -> Result<(validate::Records, Date), u8> {
+) -> Result<validate::Repository, u8> {
     let as_of = as_of(common.as_of).map_err(|message| cannot_run(&message))?;
     if let Some(jobs) = common.jobs {
         // Only fails when a pool already exists, which cannot happen here.
@@ -79,49 +91,49 @@ fn read_records(
             .num_threads(usize::from(jobs))
             .build_global();
     }
-    let started = std::time::Instant::now();
     let options = validate::Options {
         root: dir.to_path_buf(),
         as_of,
         clients: common.clients.clone(),
         skip,
     };
-    let records = validate::run(&options).map_err(|fatal| cannot_run(&fatal.to_string()))?;
+    let repo = validate::open(&options).map_err(|fatal| cannot_run(&fatal.to_string()))?;
     if common.verbose {
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "read and checked {} as of {as_of} in {} ms on {}",
-            plural(records.summary.files, "file", "files"),
-            started.elapsed().as_millis(),
-            plural(rayon::current_num_threads(), "thread", "threads")
-        );
+        say(&format!(
+            "found {} and {} as of {as_of}; {}",
+            plural(repo.inventory.clients.len(), "client", "clients"),
+            plural(
+                repo.inventory.engagements.len(),
+                "engagement",
+                "engagements"
+            ),
+            plural(
+                rayon::current_num_threads(),
+                "worker thread",
+                "worker threads"
+            )
+        ));
     }
-    Ok((records, as_of))
+    Ok(repo)
+}
+
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 fn build(args: &BuildArgs) -> u8 {
+    use std::sync::atomic::{AtomicBool, Ordering};
     let common = &args.common;
     // Refuse a bad OUT before any work, so nothing is read or written in vain.
     if let Err(message) = output::check_target(&args.out, &args.dir) {
         return cannot_run(&message);
     }
-    let (records, as_of) = match read_records(common, &args.dir, vec![args.out.clone()]) {
-        Ok(read) => read,
+    let repo = match open_repository(common, &args.dir, vec![args.out.clone()]) {
+        Ok(repo) => repo,
         Err(code) => return code,
     };
-    print_diagnostics(common, &records);
-    if records.summary.errors > 0 {
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "error: not building the reports: the records have {} (see above); `{}` is unchanged",
-            plural(records.summary.errors, "error", "errors"),
-            args.out.display()
-        );
-        return EXIT_PROBLEMS;
-    }
     let templates = args.templates.clone().or_else(|| {
-        records
-            .config
+        repo.config
             .templates
             .as_ref()
             .map(|t| args.dir.join(t.as_str()))
@@ -130,45 +142,106 @@ fn build(args: &BuildArgs) -> u8 {
         Ok(renderer) => renderer,
         Err(message) => return cannot_run(&message),
     };
+    let staging = match output::Staging::create(&args.out) {
+        Ok(staging) => staging,
+        Err(message) => return cannot_run(&message),
+    };
     let settings = pages::Settings {
-        as_of,
+        as_of: repo.as_of,
         audience: args.audience,
         commit: None,
     };
-    let mut files = match pages::build(&records, &renderer, &settings) {
-        Ok(files) => files,
-        Err(message) => return cannot_run(&format!("cannot render the reports: {message}")),
-    };
+    let started = std::time::Instant::now();
+    // Each client is loaded, checked, rendered into the staging folder and
+    // dropped. Once any error is seen the build will be refused, so later
+    // clients are only checked.
+    let errors_seen = AtomicBool::new(has_errors(&repo.diagnostics));
+    let outcomes: Vec<(
+        Vec<diagnostics::Diagnostic>,
+        Result<pages::ClientSummary, String>,
+    )> = (0..repo.inventory.clients.len())
+        .into_par_iter()
+        .map(|index| {
+            let unit = repo.load_client(index);
+            if unit.has_errors() {
+                errors_seen.store(true, Ordering::Relaxed);
+            }
+            let rendered = if errors_seen.load(Ordering::Relaxed) {
+                Ok(pages::ClientSummary::default())
+            } else {
+                pages::render_client(&repo, &unit, &renderer, &settings, &staging)
+            };
+            (unit.diagnostics, rendered)
+        })
+        .collect();
+    let mut diagnostics = repo.diagnostics.clone();
+    diagnostics.extend(repo.check_orphans());
+    let mut summaries = Vec::with_capacity(outcomes.len());
+    let mut render_error = None;
+    for (found, rendered) in outcomes {
+        diagnostics.extend(found);
+        match rendered {
+            Ok(summary) => summaries.push(summary),
+            Err(message) => render_error = render_error.or(Some(message)),
+        }
+    }
+    validate::sort(&mut diagnostics);
+    let summary = repo.summary(&diagnostics);
+    print_diagnostics(common, &diagnostics, &summary);
+    if summary.errors > 0 {
+        say(&format!(
+            "error: not building the reports: the records have {} (see above); `{}` is unchanged",
+            plural(summary.errors, "error", "errors"),
+            args.out.display()
+        ));
+        return EXIT_PROBLEMS;
+    }
+    if let Some(message) = render_error {
+        return cannot_run(&format!("cannot render the reports: {message}"));
+    }
+    let mut pages_written: usize = summaries.iter().map(|s| s.pages).sum();
+    if args.audience == pages::Audience::Internal {
+        let finished = pages::write_engagements_json(&repo, &settings, &staging).and_then(|()| {
+            pages::render_portfolio(&repo, &settings, summaries, &renderer, &staging)
+        });
+        if let Err(message) = finished {
+            return cannot_run(&format!("cannot render the reports: {message}"));
+        }
+        pages_written += 1;
+    }
     // Quarterly audits written earlier stay: `build` does not remake them.
-    files.extend(output::carry_over(&args.out, "audit"));
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    if let Err(message) = output::write_atomically(&args.out, &files) {
+    for file in output::carry_over(&args.out, "audit") {
+        if let Err(message) = staging.write(&file.path, &file.bytes) {
+            return cannot_run(&message);
+        }
+    }
+    if let Err(message) = staging.commit() {
         return cannot_run(&message);
     }
     if common.verbose {
-        let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "rendered and wrote {} files ({bytes} bytes)",
-            files.len()
-        );
+        say(&format!(
+            "checked, rendered and wrote in {} ms",
+            started.elapsed().as_millis()
+        ));
     }
     if !common.quiet {
-        let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
         let start = if args.audience == pages::Audience::Internal {
             "index.html"
         } else {
             "<client>/index.html"
         };
-        let _ = writeln!(
-            std::io::stderr().lock(),
+        say(&format!(
             "wrote {} to {}; open {}",
-            plural(pages, "page", "pages"),
+            plural(pages_written, "page", "pages"),
             args.out.display(),
             args.out.join(start).display()
-        );
+        ));
     }
-    exit_code(common, &records.diagnostics)
+    exit_code(common, &diagnostics)
+}
+
+fn has_errors(diagnostics: &[diagnostics::Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
 
 fn audit(args: &AuditArgs) -> u8 {
@@ -180,48 +253,66 @@ fn audit(args: &AuditArgs) -> u8 {
     if let Err(message) = output::check_target(&args.out, &args.dir) {
         return cannot_run(&message);
     }
-    let (records, as_of) = match read_records(common, &args.dir, vec![args.out.clone()]) {
-        Ok(read) => read,
+    let repo = match open_repository(common, &args.dir, vec![args.out.clone()]) {
+        Ok(repo) => repo,
         Err(code) => return code,
     };
-    print_diagnostics(common, &records);
-    if records.summary.errors > 0 {
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "error: not writing the audit: the records have {} (see above)",
-            plural(records.summary.errors, "error", "errors")
-        );
-        return EXIT_PROBLEMS;
-    }
+    let as_of = repo.as_of;
     if quarter.first_day() > as_of {
         return cannot_run(&format!(
             "{quarter} has not begun as of {as_of}; pass `--as-of` to audit it later"
         ));
     }
-    let mut inputs: Vec<audit::AuditInput<'_>> = records
-        .engagements
-        .iter()
-        .filter_map(|e| {
-            let client = records.clients[e.client].as_ref()?;
-            Some(audit::AuditInput {
-                client_slug: &records.inventory.clients[e.client].slug,
-                client_name: client.record.name.as_str(),
-                slug: &e.slug,
-                engagement: &e.record,
+    // Each client is audited on its own worker; only its audit stays.
+    let units: Vec<(Vec<diagnostics::Diagnostic>, Vec<audit::ClientAudit>)> =
+        (0..repo.inventory.clients.len())
+            .into_par_iter()
+            .map(|index| {
+                let unit = repo.load_client(index);
+                let audited = match &unit.client {
+                    Some(client) => {
+                        let inputs: Vec<audit::AuditInput<'_>> = unit
+                            .engagements
+                            .iter()
+                            .map(|e| audit::AuditInput {
+                                client_slug: &repo.inventory.clients[index].slug,
+                                client_name: client.record.name.as_str(),
+                                slug: &e.slug,
+                                engagement: &e.record,
+                            })
+                            .collect();
+                        audit::audit(quarter, as_of, None, repo.settings, &inputs).clients
+                    }
+                    None => Vec::new(),
+                };
+                (unit.diagnostics, audited)
             })
-        })
-        .collect();
-    inputs.sort_by(|a, b| (a.client_slug, a.slug).cmp(&(b.client_slug, b.slug)));
-    let practice = records.config.practice.as_ref().map(|p| p.as_str());
-    let report = audit::audit(quarter, as_of, practice, records.settings, &inputs);
-    let renderer = match render::Renderer::new(
-        records
-            .config
-            .templates
-            .as_ref()
-            .map(|t| args.dir.join(t.as_str()))
-            .as_deref(),
-    ) {
+            .collect();
+    let mut diagnostics = repo.diagnostics.clone();
+    diagnostics.extend(repo.check_orphans());
+    let mut clients = Vec::new();
+    for (found, audited) in units {
+        diagnostics.extend(found);
+        clients.extend(audited);
+    }
+    validate::sort(&mut diagnostics);
+    let summary = repo.summary(&diagnostics);
+    print_diagnostics(common, &diagnostics, &summary);
+    if summary.errors > 0 {
+        say(&format!(
+            "error: not writing the audit: the records have {} (see above)",
+            plural(summary.errors, "error", "errors")
+        ));
+        return EXIT_PROBLEMS;
+    }
+    let practice = repo.config.practice.as_ref().map(|p| p.as_str());
+    let report = audit::combine(quarter, as_of, practice, clients);
+    let templates = repo
+        .config
+        .templates
+        .as_ref()
+        .map(|t| args.dir.join(t.as_str()));
+    let renderer = match render::Renderer::new(templates.as_deref()) {
         Ok(renderer) => renderer,
         Err(message) => return cannot_run(&message),
     };
@@ -270,13 +361,12 @@ fn audit(args: &AuditArgs) -> u8 {
         return cannot_run(&message);
     }
     if !common.quiet {
-        let _ = writeln!(
-            std::io::stderr().lock(),
+        say(&format!(
             "wrote the {quarter} audit to {}",
             args.out.join("audit").display()
-        );
+        ));
     }
-    exit_code(common, &records.diagnostics)
+    exit_code(common, &diagnostics)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -284,12 +374,15 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Prints the diagnostics in the chosen format, on stdout.
-fn print_diagnostics(common: &CommonArgs, records: &validate::Records) {
+fn print_diagnostics(
+    common: &CommonArgs,
+    diagnostics: &[diagnostics::Diagnostic],
+    summary: &diagnostics::Summary,
+) {
     let color = common.format == Format::Human
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let mut text =
-        diagnostics::report(common.format, &records.diagnostics, &records.summary, color);
+    let mut text = diagnostics::report(common.format, diagnostics, summary, color);
     if common.quiet && common.format != Format::Json {
         // Quiet keeps the findings and drops the summary line.
         if let Some(cut) = text.trim_end_matches('\n').rfind('\n') {

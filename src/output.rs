@@ -112,48 +112,82 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Writes `files` into a folder beside `out`, then swaps it in.
-pub fn write_atomically(out: &Path, files: &[OutputFile]) -> Result<(), String> {
-    let shown = out.display();
-    let out_abs = absolute(out)?;
-    let parent = out_abs
-        .parent()
-        .ok_or_else(|| format!("refusing to write to `{shown}`"))?;
-    let name = out_abs
-        .file_name()
-        .ok_or_else(|| format!("refusing to write to `{shown}`"))?
-        .to_string_lossy()
-        .into_owned();
-    std::fs::create_dir_all(parent)
-        .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
-    let staging = parent.join(format!(".{name}.commonthread-new-{}", std::process::id()));
-    let previous = parent.join(format!(".{name}.commonthread-old-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    let result = write_all(&staging, files).and_then(|()| swap(&out_abs, &staging, &previous));
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    result
+/// A folder beside OUT where the next output is assembled. Workers write
+/// into it as they go; `commit` swaps it in; dropping it uncommitted (a
+/// failed build) removes it and leaves OUT as it was.
+pub struct Staging {
+    dir: PathBuf,
+    out: PathBuf,
+    previous: PathBuf,
+    committed: bool,
 }
 
-fn write_all(staging: &Path, files: &[OutputFile]) -> Result<(), String> {
-    std::fs::create_dir(staging)
-        .map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
-    std::fs::write(staging.join(MARKER), MARKER_TEXT)
-        .map_err(|e| format!("cannot write the output marker: {e}"))?;
-    let mut created: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
-    for file in files {
-        let path = staging.join(&file.path);
-        if let Some(dir) = path.parent()
-            && created.insert(dir.to_path_buf())
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-        }
-        std::fs::write(&path, &file.bytes)
-            .map_err(|e| format!("cannot write `{}`: {e}", file.path))?;
+impl Staging {
+    pub fn create(out: &Path) -> Result<Staging, String> {
+        let shown = out.display();
+        let out_abs = absolute(out)?;
+        let parent = out_abs
+            .parent()
+            .ok_or_else(|| format!("refusing to write to `{shown}`"))?;
+        let name = out_abs
+            .file_name()
+            .ok_or_else(|| format!("refusing to write to `{shown}`"))?
+            .to_string_lossy()
+            .into_owned();
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+        let dir = parent.join(format!(".{name}.commonthread-new-{}", std::process::id()));
+        let previous = parent.join(format!(".{name}.commonthread-old-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        Ok(Staging {
+            dir,
+            out: out_abs,
+            previous,
+            committed: false,
+        })
     }
-    Ok(())
+
+    /// Writes one file (a `/`-separated path under OUT). Safe from many threads.
+    pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        let target = self.dir.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+        }
+        std::fs::write(&target, bytes).map_err(|e| format!("cannot write `{path}`: {e}"))
+    }
+
+    /// A path inside the staging folder, for writers that stream.
+    pub fn path(&self, path: &str) -> PathBuf {
+        self.dir.join(path)
+    }
+
+    /// Marks the folder as ours and swaps it in for OUT.
+    pub fn commit(mut self) -> Result<(), String> {
+        std::fs::write(self.dir.join(MARKER), MARKER_TEXT)
+            .map_err(|e| format!("cannot write the output marker: {e}"))?;
+        swap(&self.out, &self.dir, &self.previous)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Writes `files` into a folder beside `out`, then swaps it in.
+pub fn write_atomically(out: &Path, files: &[OutputFile]) -> Result<(), String> {
+    let staging = Staging::create(out)?;
+    for file in files {
+        staging.write(&file.path, &file.bytes)?;
+    }
+    staging.commit()
 }
 
 /// Moves the finished folder into place. The old OUT is moved aside first

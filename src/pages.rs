@@ -1,17 +1,16 @@
-//! From validated records to every output file: figures → view models →
-//! rendered pages and engagements.json. Pages are rendered in parallel and
-//! returned in path order, so output never depends on scheduling.
+//! From a checked client to its pages: figures → view models → rendered
+//! HTML, written straight into the staging folder. Each client is rendered
+//! on its own worker and leaves behind only what the portfolio and
+//! engagements.json need, so memory does not grow with the repository.
 
-use std::collections::BTreeMap;
-
-use rayon::prelude::*;
+use std::io::Write as _;
 
 use crate::charts::date_long;
 use crate::figures::{self, EngagementFigures};
 use crate::model::Date;
-use crate::output::OutputFile;
+use crate::output::Staging;
 use crate::render::Renderer;
-use crate::validate::{EngagementRecord, Records};
+use crate::validate::{ClientUnit, EngagementRecord, Repository};
 use crate::view::{self, PageInfo};
 
 /// Who the output is for.
@@ -29,209 +28,157 @@ pub struct Settings<'a> {
     pub commit: Option<&'a str>,
 }
 
-/// Every file of the site, sorted by path.
-pub fn build(
-    records: &Records,
-    renderer: &Renderer,
-    settings: &Settings<'_>,
-) -> Result<Vec<OutputFile>, String> {
-    let as_of = settings.as_of;
-    let figures: Vec<EngagementFigures> = records
-        .engagements
-        .par_iter()
-        .map(|e| figures::engagement(&e.record, as_of, records.settings, &e.tree))
-        .collect();
+/// What a rendered client leaves for the pages that span every client.
+#[derive(Debug, Default)]
+pub struct ClientSummary {
+    pub rows: Vec<view::PortfolioRow>,
+    pub link: Option<view::ClientLink>,
+    pub pages: usize,
+}
 
-    // Engagements by client, newest first on the client's report.
-    let mut by_client: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, e) in records.engagements.iter().enumerate() {
-        by_client.entry(e.client).or_default().push(i);
-    }
-    let practice = records.config.practice.as_ref().map(|p| p.to_string());
-    let page = |title: String, client_name: Option<&str>, internal: bool, depth: usize| PageInfo {
-        practice: practice.clone(),
+/// Where each client's part of engagements.json waits for the others.
+const JSON_PARTS: &str = ".engagements-json-parts";
+
+fn page_info(
+    repo: &Repository,
+    settings: &Settings<'_>,
+    title: String,
+    client_name: Option<&str>,
+    internal: bool,
+    depth: usize,
+) -> PageInfo {
+    PageInfo {
+        practice: repo.config.practice.as_ref().map(|p| p.to_string()),
         title,
         client_name: client_name.map(str::to_owned),
-        as_of: as_of.to_string(),
-        as_of_words: date_long(as_of),
+        as_of: settings.as_of.to_string(),
+        as_of_words: date_long(settings.as_of),
         internal,
         root: "../".repeat(depth),
         commit: settings.commit.map(str::to_owned),
-    };
-
-    let mut jobs: Vec<Job> = Vec::new();
-    for client_index in 0..records.inventory.clients.len() {
-        // A client whose client.yaml could not be read has no page.
-        if records
-            .clients
-            .get(client_index)
-            .is_none_or(Option::is_none)
-        {
-            continue;
-        }
-        let mut members = by_client.get(&client_index).cloned().unwrap_or_default();
-        members.sort_by(|&a, &b| newest_first(&records.engagements[a], &records.engagements[b]));
-        jobs.push(Job::Client {
-            client_index,
-            members,
-        });
-        for &i in &by_client.get(&client_index).cloned().unwrap_or_default() {
-            jobs.push(Job::Scorecard(i));
-            if settings.audience == Audience::Internal {
-                jobs.push(Job::Review(i));
-            }
-        }
     }
+}
 
-    let client_name = |index: usize| -> &str {
-        records.clients[index]
-            .as_ref()
-            .map_or("", |c| c.record.name.as_str())
+/// Renders one client's milestone report, scorecards and reviews into
+/// `staging`, and its part of engagements.json.
+pub fn render_client(
+    repo: &Repository,
+    unit: &ClientUnit,
+    renderer: &Renderer,
+    settings: &Settings<'_>,
+    staging: &Staging,
+) -> Result<ClientSummary, String> {
+    let Some(client) = &unit.client else {
+        // client.yaml could not be read; that is an error reported already.
+        return Ok(ClientSummary::default());
     };
-    let mut files: Vec<OutputFile> = jobs
-        .par_iter()
-        .map(|job| -> Result<OutputFile, String> {
-            match job {
-                Job::Client {
-                    client_index,
-                    members,
-                } => {
-                    let client = &records.clients[*client_index]
-                        .as_ref()
-                        .expect("only readable clients get a page")
-                        .record;
-                    let slug = &records.inventory.clients[*client_index].slug;
-                    let sections = members
-                        .iter()
-                        .map(|&i| {
-                            let e = &records.engagements[i];
-                            view::engagement_section(
-                                &e.slug,
-                                &e.record,
-                                &e.body,
-                                &figures[i],
-                                as_of,
-                            )
-                        })
-                        .collect();
-                    let name = client.name.to_string();
-                    let view = view::client_report(
-                        page(format!("{name}: milestone report"), Some(&name), false, 1),
-                        client,
-                        sections,
-                    );
-                    Ok(html_file(
-                        format!("{slug}/index.html"),
-                        renderer.render("client.html", &view)?,
-                    ))
-                }
-                Job::Scorecard(i) => {
-                    let e = &records.engagements[*i];
-                    let client_slug = &records.inventory.clients[e.client].slug;
-                    let name = client_name(e.client);
-                    let view = view::scorecard(
-                        page(
-                            format!("{}: success scorecard", e.record.title),
-                            Some(name),
-                            false,
-                            2,
-                        ),
-                        name,
-                        &e.record,
-                        &figures[*i],
-                        as_of,
-                    );
-                    Ok(html_file(
-                        format!("{client_slug}/{}/scorecard.html", e.slug),
-                        renderer.render("scorecard.html", &view)?,
-                    ))
-                }
-                Job::Review(i) => {
-                    let e = &records.engagements[*i];
-                    let client_slug = &records.inventory.clients[e.client].slug;
-                    let name = client_name(e.client);
-                    let currency = records.config.currency.as_ref().map(|c| c.as_str());
-                    let view = view::review(
-                        page(
-                            format!("Is this the end? {}", e.record.title),
-                            Some(name),
-                            true,
-                            2,
-                        ),
-                        name,
-                        &e.record,
-                        &figures[*i],
-                        as_of,
-                        currency,
-                    );
-                    Ok(html_file(
-                        format!("{client_slug}/{}/review.html", e.slug),
-                        renderer.render("review.html", &view)?,
-                    ))
-                }
-            }
+    let as_of = settings.as_of;
+    let slug = &repo.inventory.clients[unit.index].slug;
+    let name = client.record.name.to_string();
+    let figures: Vec<EngagementFigures> = unit
+        .engagements
+        .iter()
+        .map(|e| figures::engagement(&e.record, as_of, repo.settings, &e.tree))
+        .collect();
+    let mut pages = 0;
+
+    let mut order: Vec<usize> = (0..unit.engagements.len()).collect();
+    order.sort_by(|&a, &b| newest_first(&unit.engagements[a], &unit.engagements[b]));
+    let sections = order
+        .iter()
+        .map(|&i| {
+            let e = &unit.engagements[i];
+            view::engagement_section(&e.slug, &e.record, &e.body, &figures[i], as_of)
         })
-        .collect::<Result<_, _>>()?;
+        .collect();
+    let report = view::client_report(
+        page_info(
+            repo,
+            settings,
+            format!("{name}: milestone report"),
+            Some(&name),
+            false,
+            1,
+        ),
+        &client.record,
+        sections,
+    );
+    staging.write(
+        &format!("{slug}/index.html"),
+        renderer.render("client.html", &report)?.as_bytes(),
+    )?;
+    pages += 1;
 
-    if settings.audience == Audience::Internal {
-        let warnings = warnings_by_file(records);
-        let readable = |e: &&EngagementRecord| records.clients[e.client].is_some();
-        let inputs: Vec<view::PortfolioInput<'_>> = records
-            .engagements
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| readable(e))
-            .map(|(i, e)| view::PortfolioInput {
-                client_slug: &records.inventory.clients[e.client].slug,
-                client_name: client_name(e.client),
-                slug: &e.slug,
-                engagement: &e.record,
-                figures: &figures[i],
-                warnings: warnings.get(e.file.as_str()).copied().unwrap_or(0),
-            })
-            .collect();
-        let clients = records
-            .inventory
-            .clients
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| records.clients[*i].is_some())
-            .map(|(i, c)| view::ClientLink {
-                name: client_name(i).to_owned(),
-                href: format!("{}/index.html", c.slug),
-                engagements: by_client.get(&i).map_or(0, Vec::len),
-            })
-            .collect();
-        let view = view::portfolio(
-            page("Portfolio".to_owned(), None, true, 0),
-            &inputs,
-            clients,
+    for (e, f) in unit.engagements.iter().zip(&figures) {
+        let scorecard = view::scorecard(
+            page_info(
+                repo,
+                settings,
+                format!("{}: success scorecard", e.record.title),
+                Some(&name),
+                false,
+                2,
+            ),
+            &name,
+            &e.record,
+            f,
+            as_of,
         );
-        files.push(html_file(
-            "index.html".to_owned(),
-            renderer.render("portfolio.html", &view)?,
-        ));
-        files.push(engagements_json(records, &figures, as_of));
+        staging.write(
+            &format!("{slug}/{}/scorecard.html", e.slug),
+            renderer.render("scorecard.html", &scorecard)?.as_bytes(),
+        )?;
+        pages += 1;
+        if settings.audience == Audience::Internal {
+            let currency = repo.config.currency.as_ref().map(|c| c.as_str());
+            let review = view::review(
+                page_info(
+                    repo,
+                    settings,
+                    format!("Is this the end? {}", e.record.title),
+                    Some(&name),
+                    true,
+                    2,
+                ),
+                &name,
+                &e.record,
+                f,
+                as_of,
+                currency,
+            );
+            staging.write(
+                &format!("{slug}/{}/review.html", e.slug),
+                renderer.render("review.html", &review)?.as_bytes(),
+            )?;
+            pages += 1;
+        }
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
-}
-
-/// One page to render.
-enum Job {
-    Client {
-        client_index: usize,
-        members: Vec<usize>,
-    },
-    Scorecard(usize),
-    Review(usize),
-}
-
-fn html_file(path: String, html: String) -> OutputFile {
-    OutputFile {
-        path,
-        bytes: html.into_bytes(),
+    if settings.audience == Audience::Client {
+        return Ok(ClientSummary {
+            pages,
+            ..ClientSummary::default()
+        });
     }
+
+    let rows = unit
+        .engagements
+        .iter()
+        .zip(&figures)
+        .map(|(e, f)| {
+            let warnings = unit.diagnostics.iter().filter(|d| d.file == e.file).count();
+            view::portfolio_row(slug, &name, &e.slug, &e.record, f, warnings)
+        })
+        .collect();
+    write_json_part(repo, unit, &figures, staging, &name)?;
+    Ok(ClientSummary {
+        rows,
+        link: Some(view::ClientLink {
+            name: name.clone(),
+            href: format!("{slug}/index.html"),
+            engagements: unit.engagements.len(),
+        }),
+        pages,
+    })
 }
 
 /// Newest first: the later start (or decision) date first; undated
@@ -250,44 +197,113 @@ fn newest_first(a: &EngagementRecord, b: &EngagementRecord) -> std::cmp::Orderin
     }
 }
 
-fn warnings_by_file(records: &Records) -> BTreeMap<&str, usize> {
-    let mut counts = BTreeMap::new();
-    for d in &records.diagnostics {
-        *counts.entry(d.file.as_str()).or_insert(0) += 1;
+fn write_json_part(
+    repo: &Repository,
+    unit: &ClientUnit,
+    figures: &[EngagementFigures],
+    staging: &Staging,
+    name: &str,
+) -> Result<(), String> {
+    let mut engagements: Vec<view::EngagementJson> = unit
+        .engagements
+        .iter()
+        .zip(figures)
+        .map(|(e, f)| view::engagement_json(&e.slug, &e.record, f))
+        .collect();
+    engagements.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let client = view::ClientJson {
+        slug: repo.inventory.clients[unit.index].slug.clone(),
+        name: name.to_owned(),
+        engagements,
+    };
+    let text = serde_json::to_string_pretty(&client).map_err(|e| e.to_string())?;
+    // Indented as an element of the document's `clients` list.
+    let mut indented = String::with_capacity(text.len() + text.len() / 8);
+    for line in text.lines() {
+        indented.push_str("    ");
+        indented.push_str(line);
+        indented.push('\n');
     }
-    counts
+    staging.write(
+        &format!("{JSON_PARTS}/{:08}.json", unit.index),
+        indented.as_bytes(),
+    )
 }
 
-fn engagements_json(records: &Records, figures: &[EngagementFigures], as_of: Date) -> OutputFile {
-    let mut clients: Vec<view::ClientJson> = Vec::new();
-    for (client_index, client) in records.inventory.clients.iter().enumerate() {
-        let Some(Some(record)) = records.clients.get(client_index) else {
-            continue;
+/// Joins the clients' parts into engagements.json, clients in slug order,
+/// exactly as one pretty-printed document.
+pub fn write_engagements_json(
+    repo: &Repository,
+    settings: &Settings<'_>,
+    staging: &Staging,
+) -> Result<(), String> {
+    let mut clients: Vec<(usize, &str)> = repo
+        .inventory
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, c.slug.as_str()))
+        .collect();
+    clients.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
+    let parts = staging.path(JSON_PARTS);
+    let file = std::fs::File::create(staging.path("engagements.json"))
+        .map_err(|e| format!("cannot write engagements.json: {e}"))?;
+    let mut out = std::io::BufWriter::new(file);
+    let fail = |e: std::io::Error| format!("cannot write engagements.json: {e}");
+    let practice = serde_json::to_string(&repo.config.practice.as_ref().map(|p| p.as_str()))
+        .map_err(|e| e.to_string())?;
+    write!(
+        out,
+        "{{\n  \"as_of\": \"{}\",\n  \"practice\": {practice},\n  \"clients\": [",
+        settings.as_of
+    )
+    .map_err(fail)?;
+    let mut first = true;
+    for (index, _) in clients {
+        let Ok(part) = std::fs::read(parts.join(format!("{index:08}.json"))) else {
+            continue; // a client whose client.yaml could not be read
         };
-        let mut engagements: Vec<view::EngagementJson> = records
-            .engagements
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.client == client_index)
-            .map(|(i, e)| view::engagement_json(&e.slug, &e.record, &figures[i]))
-            .collect();
-        engagements.sort_by(|a, b| a.slug.cmp(&b.slug));
-        clients.push(view::ClientJson {
-            slug: client.slug.clone(),
-            name: record.record.name.to_string(),
-            engagements,
-        });
+        let part = part.strip_suffix(b"\n").unwrap_or(&part);
+        out.write_all(if first { b"\n" } else { b",\n" })
+            .map_err(fail)?;
+        out.write_all(part).map_err(fail)?;
+        first = false;
     }
-    clients.sort_by(|a, b| a.slug.cmp(&b.slug));
-    let document = view::EngagementsJson {
-        as_of: as_of.to_string(),
-        practice: records.config.practice.as_ref().map(|p| p.to_string()),
-        clients,
-    };
-    let mut text = serde_json::to_string_pretty(&document).expect("figures always serialize");
-    text.push('\n');
-    OutputFile {
-        path: "engagements.json".to_owned(),
-        bytes: text.into_bytes(),
+    out.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })
+        .map_err(fail)?;
+    out.flush().map_err(fail)?;
+    std::fs::remove_dir_all(&parts)
+        .or_else(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(fail)
+}
+
+/// The portfolio page, from every client's rows.
+pub fn render_portfolio(
+    repo: &Repository,
+    settings: &Settings<'_>,
+    mut summaries: Vec<ClientSummary>,
+    renderer: &Renderer,
+    staging: &Staging,
+) -> Result<(), String> {
+    let mut rows = Vec::new();
+    let mut links = Vec::new();
+    for summary in &mut summaries {
+        rows.append(&mut summary.rows);
+        links.extend(summary.link.take());
     }
+    let portfolio = view::portfolio(
+        page_info(repo, settings, "Portfolio".to_owned(), None, true, 0),
+        rows,
+        links,
+    );
+    staging.write(
+        "index.html",
+        renderer.render("portfolio.html", &portfolio)?.as_bytes(),
+    )
 }

@@ -1,5 +1,11 @@
 //! Load and validate a records folder: discover → read → check shape →
-//! apply the rules. `check` stops here; `build` goes on with the records.
+//! apply the rules. `check` stops here; `build` and `audit` go on with the
+//! records.
+//!
+//! A client is the unit of work: `open` reads what spans the repository
+//! (the walk, the settings, slugs and duplicates), then each client is
+//! loaded with its engagements, used, and dropped. Memory holds one
+//! client's records per worker, never the whole repository.
 
 use std::path::{Path, PathBuf};
 
@@ -35,7 +41,7 @@ pub struct ClientRecord {
 pub struct EngagementRecord {
     pub slug: String,
     pub file: String,
-    /// Index into `Records::clients`' inventory order.
+    /// The client's index in the inventory.
     pub client: usize,
     pub record: Engagement,
     pub body: String,
@@ -43,17 +49,40 @@ pub struct EngagementRecord {
     pub tree: crate::yaml::Node,
 }
 
-/// Everything read, and everything wrong with it.
+/// What spans the whole repository, read before any client is loaded.
 #[derive(Debug)]
-pub struct Records {
+pub struct Repository {
+    pub root: PathBuf,
+    pub as_of: Date,
     pub config: Config,
     pub settings: Settings,
     pub inventory: Inventory,
-    /// By inventory client index; `None` where client.yaml was unreadable.
-    pub clients: Vec<Option<ClientRecord>>,
+    /// Engagement indices (into `inventory.engagements`) by client index.
+    pub members: Vec<Vec<usize>>,
+    /// Engagements under no client folder.
+    pub orphans: Vec<usize>,
+    /// Problems found before any record is read: the walk, the settings,
+    /// slugs, duplicates, files under no client.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One client and its engagements, loaded and checked.
+#[derive(Debug)]
+pub struct ClientUnit {
+    pub index: usize,
+    /// `None` when client.yaml could not be read.
+    pub client: Option<ClientRecord>,
+    /// The engagements whose front matter has the right shape, in path order.
     pub engagements: Vec<EngagementRecord>,
     pub diagnostics: Vec<Diagnostic>,
-    pub summary: Summary,
+}
+
+impl ClientUnit {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == crate::diagnostics::Severity::Error)
+    }
 }
 
 /// Why a run could not start.
@@ -89,7 +118,8 @@ impl std::fmt::Display for Fatal {
     }
 }
 
-pub fn run(options: &Options) -> Result<Records, Fatal> {
+/// Reads what spans the repository; clients are loaded on demand.
+pub fn open(options: &Options) -> Result<Repository, Fatal> {
     let root = options.root.as_path();
     if !root.is_dir() {
         return Err(Fatal::NotAFolder(options.root.clone()));
@@ -100,67 +130,122 @@ pub fn run(options: &Options) -> Result<Records, Fatal> {
     let mut inventory = discover::discover(root, &options.skip);
     restrict_to_clients(&mut inventory, &options.clients)?;
     let mut diagnostics = std::mem::take(&mut inventory.problems);
-
     let config = read_config(root, inventory.has_config, &mut diagnostics);
     let settings = Settings {
         cadence_days: config.cadence_days.unwrap_or(14),
         due_soon_days: config.due_soon_days.unwrap_or(14),
     };
     rules::repository::check(&inventory, &mut diagnostics);
-
-    let clients: Vec<(Option<ClientRecord>, Vec<Diagnostic>)> = inventory
-        .clients
-        .par_iter()
-        .map(|dir| {
-            let mut found = Vec::new();
-            let loaded =
-                load::yaml_file::<Client>(root, &dir.client_file(), RecordKind::Client, &mut found);
-            let record = loaded.and_then(|l| l.record).map(|record| ClientRecord {
-                slug: dir.slug.clone(),
-                record,
-            });
-            (record, found)
-        })
-        .collect();
-    let engagements: Vec<(Option<EngagementRecord>, Vec<Diagnostic>)> = inventory
-        .engagements
-        .par_iter()
-        .map(|file| {
-            let mut found = Vec::new();
-            let record = load_engagement(root, file, options.as_of, settings, &mut found);
-            (record, found)
-        })
-        .collect();
-
-    let mut client_records = Vec::with_capacity(clients.len());
-    for (record, found) in clients {
-        client_records.push(record);
-        diagnostics.extend(found);
-    }
-    let mut engagement_records = Vec::with_capacity(engagements.len());
-    for (record, found) in engagements {
-        engagement_records.extend(record);
-        diagnostics.extend(found);
-    }
-
     rules::repository::apply_levels(&config, &mut diagnostics);
-    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let mut summary = Summary {
-        files: inventory.clients.len() + inventory.engagements.len(),
-        clients: inventory.clients.len(),
-        engagements: inventory.engagements.len(),
-        ..Summary::default()
-    };
-    summary.count(&diagnostics);
-    Ok(Records {
+    let mut members = vec![Vec::new(); inventory.clients.len()];
+    let mut orphans = Vec::new();
+    for (i, engagement) in inventory.engagements.iter().enumerate() {
+        match engagement.client {
+            Some(client) => members[client].push(i),
+            None => orphans.push(i),
+        }
+    }
+    Ok(Repository {
+        root: options.root.clone(),
+        as_of: options.as_of,
         config,
         settings,
         inventory,
-        clients: client_records,
-        engagements: engagement_records,
+        members,
+        orphans,
         diagnostics,
-        summary,
     })
+}
+
+impl Repository {
+    /// Loads and checks one client and its engagements.
+    pub fn load_client(&self, index: usize) -> ClientUnit {
+        let root = self.root.as_path();
+        let dir = &self.inventory.clients[index];
+        let mut diagnostics = Vec::new();
+        let client = load::yaml_file::<Client>(
+            root,
+            &dir.client_file(),
+            RecordKind::Client,
+            &mut diagnostics,
+        )
+        .and_then(|loaded| loaded.record)
+        .map(|record| ClientRecord {
+            slug: dir.slug.clone(),
+            record,
+        });
+        let loaded: Vec<(Option<EngagementRecord>, Vec<Diagnostic>)> = self.members[index]
+            .par_iter()
+            .map(|&i| {
+                let mut found = Vec::new();
+                let record = load_engagement(
+                    root,
+                    &self.inventory.engagements[i],
+                    self.as_of,
+                    self.settings,
+                    &mut found,
+                );
+                (record, found)
+            })
+            .collect();
+        let mut engagements = Vec::with_capacity(loaded.len());
+        for (record, found) in loaded {
+            engagements.extend(record);
+            diagnostics.extend(found);
+        }
+        rules::repository::apply_levels(&self.config, &mut diagnostics);
+        ClientUnit {
+            index,
+            client,
+            engagements,
+            diagnostics,
+        }
+    }
+
+    /// Reads the files under no client, for their diagnostics.
+    pub fn check_orphans(&self) -> Vec<Diagnostic> {
+        let mut diagnostics: Vec<Diagnostic> = self
+            .orphans
+            .par_iter()
+            .flat_map_iter(|&i| {
+                let mut found = Vec::new();
+                let _ =
+                    load::engagement(&self.root, &self.inventory.engagements[i].file, &mut found);
+                found
+            })
+            .collect();
+        rules::repository::apply_levels(&self.config, &mut diagnostics);
+        diagnostics
+    }
+
+    /// The counts for the summary, with the diagnostics' own.
+    pub fn summary(&self, diagnostics: &[Diagnostic]) -> Summary {
+        let mut summary = Summary {
+            files: self.inventory.clients.len() + self.inventory.engagements.len(),
+            clients: self.inventory.clients.len(),
+            engagements: self.inventory.engagements.len(),
+            ..Summary::default()
+        };
+        summary.count(diagnostics);
+        summary
+    }
+}
+
+/// Every diagnostic in output order.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// `check`: every client loaded, checked and dropped; only the diagnostics stay.
+pub fn check_all(repo: &Repository) -> Vec<Diagnostic> {
+    let mut diagnostics: Vec<Diagnostic> = (0..repo.inventory.clients.len())
+        .into_par_iter()
+        .flat_map_iter(|index| repo.load_client(index).diagnostics)
+        .collect();
+    diagnostics.extend(repo.check_orphans());
+    diagnostics.extend(repo.diagnostics.iter().cloned());
+    sort(&mut diagnostics);
+    diagnostics
 }
 
 fn restrict_to_clients(inventory: &mut Inventory, wanted: &[String]) -> Result<(), Fatal> {

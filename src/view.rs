@@ -693,19 +693,48 @@ pub struct PortfolioRow {
     pub rank: (u8, String, String),
 }
 
-pub struct PortfolioInput<'a> {
-    pub client_slug: &'a str,
-    pub client_name: &'a str,
-    pub slug: &'a str,
-    pub engagement: &'a Engagement,
-    pub figures: &'a EngagementFigures,
-    pub warnings: usize,
+/// One engagement's row in the portfolio.
+pub fn portfolio_row(
+    client_slug: &str,
+    client_name: &str,
+    slug: &str,
+    e: &Engagement,
+    f: &EngagementFigures,
+    warnings: usize,
+) -> PortfolioRow {
+    let health = health_view(f);
+    let rank = match f.health.as_ref().map(|(h, _)| *h) {
+        Some(Health::Red) => 0,
+        Some(Health::Amber) => 1,
+        Some(Health::Green) => 2,
+        None => 3,
+    };
+    PortfolioRow {
+        client_name: client_name.to_owned(),
+        client_href: format!("{client_slug}/index.html"),
+        title: e.title.to_string(),
+        scorecard_href: format!("{client_slug}/{slug}/scorecard.html"),
+        review_href: format!("{client_slug}/{slug}/review.html"),
+        status: status_view(e.status),
+        first_reason: health
+            .as_ref()
+            .and_then(|h| h.reasons.first().map(|r| r.detail.clone())),
+        health,
+        score: f
+            .score
+            .map(|s| format!("{}", figures::round_to(s, 0) as i64)),
+        next_milestone: next_step(e, f).filter(|_| e.status.is_open()),
+        last_update: f.last_update.filter(|_| e.status.is_open()).map(date_long),
+        warnings,
+        rank: (rank, client_slug.to_owned(), slug.to_owned()),
+    }
 }
 
+/// The portfolio: counts by status and health, rows red first.
 pub fn portfolio(
     page: PageInfo,
-    inputs: &[PortfolioInput<'_>],
-    clients: Vec<ClientLink>,
+    mut rows: Vec<PortfolioRow>,
+    mut clients: Vec<ClientLink>,
 ) -> Portfolio {
     let statuses = [
         Status::Prospect,
@@ -720,10 +749,9 @@ pub fn portfolio(
         .map(|s| Count {
             word: s.as_str(),
             label: status_view(*s).label,
-            count: inputs.iter().filter(|i| i.engagement.status == *s).count(),
+            count: rows.iter().filter(|r| r.status.word == s.as_str()).count(),
         })
         .collect();
-    let health_of = |i: &PortfolioInput<'_>| i.figures.health.as_ref().map(|(h, _)| *h);
     let counts_by_health = [
         (Health::Red, "Red"),
         (Health::Amber, "Amber"),
@@ -733,47 +761,14 @@ pub fn portfolio(
     .map(|(h, label)| Count {
         word: h.as_str(),
         label,
-        count: inputs.iter().filter(|i| health_of(i) == Some(*h)).count(),
+        count: rows
+            .iter()
+            .filter(|r| r.health.as_ref().is_some_and(|v| v.colour == h.as_str()))
+            .count(),
     })
     .collect();
-    let mut rows: Vec<PortfolioRow> = inputs
-        .iter()
-        .map(|i| {
-            let health = health_view(i.figures);
-            let rank = match health_of(i) {
-                Some(Health::Red) => 0,
-                Some(Health::Amber) => 1,
-                Some(Health::Green) => 2,
-                None => 3,
-            };
-            PortfolioRow {
-                client_name: i.client_name.to_owned(),
-                client_href: format!("{}/index.html", i.client_slug),
-                title: i.engagement.title.to_string(),
-                scorecard_href: format!("{}/{}/scorecard.html", i.client_slug, i.slug),
-                review_href: format!("{}/{}/review.html", i.client_slug, i.slug),
-                status: status_view(i.engagement.status),
-                first_reason: health
-                    .as_ref()
-                    .and_then(|h| h.reasons.first().map(|r| r.detail.clone())),
-                health,
-                score: i
-                    .figures
-                    .score
-                    .map(|s| format!("{}", figures::round_to(s, 0) as i64)),
-                next_milestone: next_step(i.engagement, i.figures)
-                    .filter(|_| i.engagement.status.is_open()),
-                last_update: i
-                    .figures
-                    .last_update
-                    .filter(|_| i.engagement.status.is_open())
-                    .map(date_long),
-                warnings: i.warnings,
-                rank: (rank, i.client_slug.to_owned(), i.slug.to_owned()),
-            }
-        })
-        .collect();
     rows.sort_by(|a, b| a.rank.cmp(&b.rank));
+    clients.sort_by(|a, b| a.href.cmp(&b.href));
     Portfolio {
         page,
         counts_by_status,
