@@ -229,9 +229,7 @@ impl Lanes {
                 .total_cmp(&(b - left).abs())
                 .then(b.total_cmp(a))
         });
-        candidates
-            .into_iter()
-            .find(|c| self.fits(lane, *c, width))
+        candidates.into_iter().find(|c| self.fits(lane, *c, width))
     }
 
     /// Where a label centred on `centre` starts once kept inside the bounds.
@@ -505,7 +503,13 @@ fn timeline_layout(
         // Flush with the tick, and in words where there is room; where
         // there is not, the bare word (the dates are in the page's header
         // line), and only then a lane further down.
-        let flush = |w: f64| if flush_left { x - 2.0 + w / 2.0 } else { x + 2.0 - w / 2.0 };
+        let flush = |w: f64| {
+            if flush_left {
+                x - 2.0 + w / 2.0
+            } else {
+                x + 2.0 - w / 2.0
+            }
+        };
         let below = Lane {
             side: Side::Below,
             level: 1,
@@ -517,7 +521,10 @@ fn timeline_layout(
             Some(slot) => (slot, full),
             None => match lanes.try_place(below, flush(bare_w), bare_w, 0.0) {
                 Some(slot) => (slot, String::new()),
-                None => (lanes.place(flush(full_w), full_w, &[Side::Below], 0.0), full),
+                None => (
+                    lanes.place(flush(full_w), full_w, &[Side::Below], 0.0),
+                    full,
+                ),
             },
         };
         labels.push(TimelineLabel {

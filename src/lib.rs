@@ -64,7 +64,14 @@ fn check(args: &CheckArgs) -> u8 {
         Err(code) => return code,
     };
     let started = std::time::Instant::now();
-    let diagnostics = validate::check_all(&repo);
+    let bar = progress(
+        common,
+        repo.inventory.clients.len(),
+        repo.inventory.engagements.len(),
+        "checking",
+    );
+    let diagnostics = validate::check_all(&repo, &|| bar.inc(1));
+    bar.finish_and_clear();
     let summary = repo.summary(&diagnostics);
     if common.verbose {
         say(&format!(
@@ -117,6 +124,27 @@ fn open_repository(
     Ok(repo)
 }
 
+/// A progress bar over clients for long runs: only on a terminal, never in
+/// CI or with `--quiet`, and only when there is enough to wait for.
+fn progress(
+    common: &CommonArgs,
+    clients: usize,
+    engagements: usize,
+    verb: &str,
+) -> indicatif::ProgressBar {
+    let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    if common.quiet || !interactive || engagements < 500 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(clients as u64);
+    let style =
+        indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} clients, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(verb.to_owned());
+    bar
+}
+
 fn say(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
@@ -156,6 +184,12 @@ fn build(args: &BuildArgs) -> u8 {
     // dropped. Once any error is seen the build will be refused, so later
     // clients are only checked.
     let errors_seen = AtomicBool::new(has_errors(&repo.diagnostics));
+    let bar = progress(
+        common,
+        repo.inventory.clients.len(),
+        repo.inventory.engagements.len(),
+        "building",
+    );
     let outcomes: Vec<(
         Vec<diagnostics::Diagnostic>,
         Result<pages::ClientSummary, String>,
@@ -171,9 +205,11 @@ fn build(args: &BuildArgs) -> u8 {
             } else {
                 pages::render_client(&repo, &unit, &renderer, &settings, &staging)
             };
+            bar.inc(1);
             (unit.diagnostics, rendered)
         })
         .collect();
+    bar.finish_and_clear();
     let mut diagnostics = repo.diagnostics.clone();
     diagnostics.extend(repo.check_orphans());
     let mut summaries = Vec::with_capacity(outcomes.len());

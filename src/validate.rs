@@ -237,10 +237,15 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 }
 
 /// `check`: every client loaded, checked and dropped; only the diagnostics stay.
-pub fn check_all(repo: &Repository) -> Vec<Diagnostic> {
+/// `on_client` is called as each client is done (for a progress bar).
+pub fn check_all(repo: &Repository, on_client: &(dyn Fn() + Sync)) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = (0..repo.inventory.clients.len())
         .into_par_iter()
-        .flat_map_iter(|index| repo.load_client(index).diagnostics)
+        .flat_map_iter(|index| {
+            let found = repo.load_client(index).diagnostics;
+            on_client();
+            found
+        })
         .collect();
     diagnostics.extend(repo.check_orphans());
     diagnostics.extend(repo.diagnostics.iter().cloned());
