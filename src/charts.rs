@@ -1126,4 +1126,314 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
         );
     }
+
+    fn d(text: &str) -> Date {
+        Date::parse(text).unwrap()
+    }
+
+    fn engagement(yaml: &str) -> Engagement {
+        let parsed = crate::yaml::parse(yaml, 0);
+        serde_yaml::from_value(parsed.root.unwrap().to_value()).unwrap()
+    }
+
+    fn milestone_figures(e: &Engagement, as_of: Date) -> Vec<MilestoneFigures> {
+        e.milestones
+            .iter()
+            .map(|m| crate::figures::milestone(m, as_of, 14))
+            .collect()
+    }
+
+    /// Eleven steps, most of them within days of each other and of today,
+    /// one with markup in its id.
+    const CROWDED: &str = "title: Crowded\nstatus: active\nowner: O\nstart: 2026-06-01\nend: 2026-12-31\nmilestones:\n  - { id: A, title: a, due: 2026-06-01, done: 2026-06-01 }\n  - { id: B, title: b, due: 2026-06-02, done: 2026-06-20 }\n  - { id: C, title: c, due: 2026-06-03, done: 2026-06-03 }\n  - { id: \"<x>&\", title: d, due: 2026-06-04 }\n  - { id: VeryLongMilestoneId, title: e, due: 2026-11-14 }\n  - { id: F, title: f, due: 2026-11-15 }\n  - { id: G, title: g, due: 2026-11-16 }\n  - { id: H, title: h, due: 2026-11-17 }\n  - { id: I, title: i, due: 2026-11-18 }\n  - { id: J, title: j, due: 2026-12-30 }\n  - { id: K, title: k, due: 2026-12-31 }\n";
+
+    fn assert_apart(xs: &[f64], gap: f64, lo: f64, hi: f64) {
+        for pair in xs.windows(2) {
+            assert!(pair[1] - pair[0] >= gap - 1e-6, "{xs:?}");
+        }
+        assert!(
+            xs.iter().all(|x| *x >= lo - 1e-6 && *x <= hi + 1e-6),
+            "{xs:?}"
+        );
+    }
+
+    #[test]
+    fn spread_leaves_marks_with_room_alone() {
+        let xs = [10.0, 40.0, 200.0];
+        assert_eq!(spread(&xs, 15.0, 0.0, 300.0), xs.to_vec());
+    }
+
+    #[test]
+    fn spread_moves_a_crowd_apart_around_its_middle() {
+        assert_eq!(
+            spread(&[100.0, 100.0, 100.0], 10.0, 0.0, 300.0),
+            vec![90.0, 100.0, 110.0]
+        );
+        let xs = spread(&[10.0, 10.0, 11.0, 50.0, 300.0, 300.0], 15.0, 0.0, 320.0);
+        assert_apart(&xs, 15.0, 0.0, 320.0);
+        assert_eq!(xs[3], 50.0, "a mark with room stays put: {xs:?}");
+    }
+
+    #[test]
+    fn spread_keeps_marks_inside_the_edges() {
+        assert_eq!(
+            spread(&[0.0, 0.0, 0.0], 10.0, 0.0, 100.0),
+            vec![0.0, 10.0, 20.0]
+        );
+        assert_eq!(spread(&[100.0, 100.0], 10.0, 0.0, 100.0), vec![90.0, 100.0]);
+        // Too many for the gap: the room is shared evenly.
+        assert_eq!(
+            spread(&[5.0; 5], 10.0, 0.0, 20.0),
+            vec![0.0, 5.0, 10.0, 15.0, 20.0]
+        );
+    }
+
+    fn assert_no_overlap(slots: &[Slot], lo: f64, hi: f64) {
+        for (i, a) in slots.iter().enumerate() {
+            assert!(
+                a.left >= lo - 1e-6 && a.left + a.width <= hi + 1e-6,
+                "{a:?}"
+            );
+            for b in &slots[i + 1..] {
+                if a.lane == b.lane {
+                    assert!(
+                        a.left + a.width <= b.left || b.left + b.width <= a.left,
+                        "{a:?} overlaps {b:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lanes_never_overlap_and_stay_in_bounds() {
+        let mut lanes = Lanes::new(0.0, 300.0, 6.0);
+        let slots: Vec<Slot> = (0..30)
+            .map(|i| {
+                let centre = f64::from((i * 37) % 320) - 10.0;
+                let width = 20.0 + f64::from((i * 13) % 50);
+                lanes.place(centre, width, &[Side::Above, Side::Below], 24.0)
+            })
+            .collect();
+        assert_no_overlap(&slots, 0.0, 300.0);
+    }
+
+    #[test]
+    fn a_label_slides_aside_before_it_changes_lane() {
+        let mut lanes = Lanes::new(0.0, 300.0, 6.0);
+        let first = lanes.place(100.0, 40.0, &[Side::Above, Side::Below], 24.0);
+        let second = lanes.place(130.0, 40.0, &[Side::Above, Side::Below], 24.0);
+        assert_eq!(second.lane, first.lane);
+        assert_eq!(second.left, first.left + first.width + 6.0);
+    }
+
+    #[test]
+    fn crowded_labels_alternate_above_and_below_then_stack() {
+        let mut lanes = Lanes::new(0.0, 300.0, 6.0);
+        let lanes_taken: Vec<Lane> = (0..4)
+            .map(|_| {
+                lanes
+                    .place(150.0, 60.0, &[Side::Above, Side::Below], 10.0)
+                    .lane
+            })
+            .collect();
+        assert_eq!(
+            lanes_taken,
+            vec![
+                Lane {
+                    side: Side::Above,
+                    level: 1
+                },
+                Lane {
+                    side: Side::Below,
+                    level: 1
+                },
+                Lane {
+                    side: Side::Above,
+                    level: 2
+                },
+                Lane {
+                    side: Side::Below,
+                    level: 2
+                },
+            ]
+        );
+        assert_eq!(lanes.levels(Side::Above), 2);
+    }
+
+    #[test]
+    fn timeline_labels_never_overlap_however_crowded() {
+        let e = engagement(CROWDED);
+        let as_of = d("2026-11-16");
+        let figures = milestone_figures(&e, as_of);
+        for fit in Fit::BOTH {
+            let layout = timeline_layout(&e, &figures, as_of, fit).unwrap();
+            let slots: Vec<Slot> = layout.labels.iter().map(|l| l.slot).collect();
+            assert_no_overlap(&slots, 0.0, fit.width());
+            assert_eq!(
+                slots.len(),
+                e.milestones.len() + 3,
+                "every step, today, start, end"
+            );
+            // Today's label sits right under its line, which crosses nothing.
+            let today = layout
+                .labels
+                .iter()
+                .find(|l| l.class == "tl-today-label")
+                .unwrap();
+            assert_eq!(
+                today.slot.lane,
+                Lane {
+                    side: Side::Below,
+                    level: 1
+                }
+            );
+            // Marks a day apart are drawn apart.
+            let mut xs: Vec<f64> = layout.marks.iter().map(|m| m.x).collect();
+            xs.sort_by(f64::total_cmp);
+            assert_apart(&xs, MARK_GAP, 0.0, fit.width());
+            // Every lane used fits inside the picture.
+            for slot in &slots {
+                let top = layout.lane_top(slot.lane);
+                assert!(top >= 0.0 && top + LANE_H <= layout.height, "{slot:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn timeline_shows_lateness_and_today() {
+        let e = engagement(CROWDED);
+        let as_of = d("2026-11-16");
+        let svg = timeline(&e, &milestone_figures(&e, as_of), as_of).unwrap();
+        assert!(svg.contains("18 days late"), "{svg}");
+        assert!(svg.contains("2 days overdue"), "{svg}");
+        assert!(svg.contains("due today"), "{svg}");
+        assert!(svg.contains(r#"class="tl-today""#), "{svg}");
+        assert!(svg.contains(r#"class="tl-late""#), "{svg}");
+        assert!(svg.contains(r#"class="tl-overdue""#), "{svg}");
+    }
+
+    #[test]
+    fn a_closed_engagement_ends_its_line_at_its_end() {
+        let yaml = CROWDED.replace("status: active", "status: ended");
+        let e = engagement(&yaml);
+        let as_of = d("2027-06-01");
+        let figures = milestone_figures(&e, as_of);
+        let layout = timeline_layout(&e, &figures, as_of, Fit::Wide).unwrap();
+        assert_eq!(layout.today_x, None);
+        let svg = timeline(&e, &figures, as_of).unwrap();
+        assert!(svg.contains("not done"), "{svg}");
+        assert!(!svg.contains("overdue<"), "{svg}");
+    }
+
+    #[test]
+    fn timeline_escapes_record_text_and_keeps_its_text_alternative() {
+        let e = engagement(CROWDED);
+        let as_of = d("2026-11-16");
+        let svg = timeline(&e, &milestone_figures(&e, as_of), as_of).unwrap();
+        assert!(!svg.contains("<x>"), "{svg}");
+        assert!(svg.contains("&lt;x&gt;&amp;"), "{svg}");
+        assert_eq!(svg.matches("<svg ").count(), 2);
+        assert_eq!(svg.matches(r#"role="img""#).count(), 2);
+        assert_eq!(svg.matches("<title>Milestone timeline: ").count(), 2);
+        assert!(svg.contains(r#"class="timeline svg-wide""#));
+        assert!(svg.contains(r#"class="timeline svg-narrow""#));
+    }
+
+    #[test]
+    fn month_ticks_never_collide() {
+        for (first, last) in [
+            ("2026-01-15", "2028-12-31"),
+            ("2026-06-01", "2026-12-31"),
+            ("2026-03-02", "2027-03-26"),
+            ("2020-01-01", "2035-01-01"),
+        ] {
+            for fit in Fit::BOTH {
+                let (lo, hi) = (6.0, fit.width() - 6.0);
+                let axis = TimeAxis::new([d(first), d(last)], lo + 8.0, hi - 8.0).unwrap();
+                let ticks = month_ticks(&axis, lo, hi);
+                assert!(!ticks.is_empty(), "{first} {last}");
+                for pair in ticks.windows(2) {
+                    let (a, b) = (&pair[0], &pair[1]);
+                    let (wa, wb) = (
+                        text_width(&a.label, TEXT_SIZE, false),
+                        text_width(&b.label, TEXT_SIZE, false),
+                    );
+                    assert!(a.label_x + wa / 2.0 < b.label_x - wb / 2.0, "{ticks:?}");
+                }
+                for t in &ticks {
+                    let w = text_width(&t.label, TEXT_SIZE, false);
+                    assert!(t.label_x - w / 2.0 >= lo - 1e-6, "{t:?}");
+                    assert!(t.label_x + w / 2.0 <= hi + 1e-6, "{t:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn month_ticks_name_the_year_once_and_at_january() {
+        let axis = TimeAxis::new([d("2026-10-10"), d("2027-03-01")], 0.0, 720.0).unwrap();
+        let labels: Vec<String> = month_ticks(&axis, 0.0, 720.0)
+            .into_iter()
+            .map(|t| t.label)
+            .collect();
+        assert_eq!(labels, ["Nov 2026", "Dec", "Jan 2027", "Feb", "Mar"]);
+        // Within one month: the first and last dates instead.
+        let axis = TimeAxis::new([d("2026-10-10"), d("2026-10-20")], 0.0, 720.0).unwrap();
+        let labels: Vec<String> = month_ticks(&axis, 0.0, 720.0)
+            .into_iter()
+            .map(|t| t.label)
+            .collect();
+        assert_eq!(labels, ["10 Oct", "20 Oct"]);
+    }
+
+    #[test]
+    fn the_latest_value_keeps_clear_of_other_labels() {
+        let area = Rect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: 300.0,
+            y1: 150.0,
+        };
+        // Room on the right: it goes there.
+        let (x, _, anchor) = value_label_spot(100.0, 80.0, 30.0, 11.0, &area, &[]);
+        assert_eq!((x, anchor), (108.0, "start"));
+        // The right is taken by a line's label: it goes above instead.
+        let taken = [Rect::of_text(300.0, 90.0, 200.0, 11.0, "end")];
+        let (x, y, anchor) = value_label_spot(100.0, 80.0, 30.0, 11.0, &area, &taken);
+        assert_eq!((x, anchor), (100.0, "middle"));
+        assert!(y < 80.0);
+        let spot = Rect::of_text(x, y, 30.0, 11.0, anchor);
+        assert!(!spot.overlaps(&taken[0]));
+        // At the right edge: it goes left or above, never outside.
+        let (x, y, anchor) = value_label_spot(295.0, 80.0, 30.0, 11.0, &area, &[]);
+        assert!(Rect::of_text(x, y, 30.0, 11.0, anchor).inside(&area));
+    }
+
+    #[test]
+    fn metric_chart_labels_its_lines_and_today() {
+        let e = engagement(
+            "title: T\nstatus: active\nowner: O\nstart: 2026-06-01\nend: 2026-12-31\nsuccess:\n  metrics:\n    - id: m\n      name: <b>Sign-ups</b>\n      unit: sign-ups\n      baseline: 12000\n      target: 48000\n      measurements:\n        - { date: 2026-06-03, value: 12500 }\n        - { date: 2026-06-05, value: 13100 }\n        - { date: 2026-11-14, value: 52000 }\n",
+        );
+        let metric = &e.success.as_ref().unwrap().metrics[0];
+        let as_of = d("2026-11-16");
+        let figures = MetricFigures {
+            current: Some((d("2026-11-14"), 52000.0)),
+            progress: Some(1.1),
+            expected: 0.8,
+            status: crate::figures::MetricStatus::Achieved,
+            weight: 1.0,
+        };
+        let svg = metric_chart(metric, &figures, e.start, e.end, as_of, "sign-ups").unwrap();
+        assert!(svg.contains(">Baseline 12,000 sign-ups<"), "{svg}");
+        assert!(svg.contains(">Target 48,000 sign-ups<"), "{svg}");
+        assert!(svg.contains(">Today<"), "{svg}");
+        assert!(svg.contains(">52,000 sign-ups<"), "{svg}");
+        assert!(!svg.contains("<b>"), "{svg}");
+        assert!(
+            svg.contains("Chart of &lt;b&gt;Sign-ups&lt;/b&gt;"),
+            "{svg}"
+        );
+        assert_eq!(svg.matches(r#"role="img""#).count(), 2);
+    }
 }

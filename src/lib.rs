@@ -29,6 +29,7 @@ pub mod yaml;
 
 use std::io::{IsTerminal, Write};
 
+use output::Sink;
 use rayon::prelude::*;
 
 use cli::{
@@ -203,7 +204,14 @@ fn build(args: &BuildArgs) -> u8 {
             let rendered = if errors_seen.load(Ordering::Relaxed) {
                 Ok(pages::ClientSummary::default())
             } else {
-                pages::render_client(&repo, &unit, &renderer, &settings, &staging)
+                // The JSON part waits on disk, not in memory, for the others.
+                pages::render_client(&repo, &unit, &renderer, &settings, &staging).and_then(
+                    |mut summary| {
+                        let part = std::mem::take(&mut summary.json_part);
+                        staging.write(&format!("{JSON_PARTS}/{index:08}"), part.as_bytes())?;
+                        Ok(summary)
+                    },
+                )
             };
             bar.inc(1);
             (unit.diagnostics, rendered)
@@ -237,8 +245,8 @@ fn build(args: &BuildArgs) -> u8 {
     }
     let mut pages_written: usize = summaries.iter().map(|s| s.pages).sum();
     if args.audience == pages::Audience::Internal {
-        let finished = pages::write_engagements_json(&repo, &settings, &staging).and_then(|()| {
-            pages::render_portfolio(&repo, &settings, summaries, &renderer, &staging)
+        let finished = join_json_parts(&repo, &staging).and_then(|()| {
+            pages::render_portfolio(&repo, &settings, summaries.iter(), &renderer, &staging)
         });
         if let Err(message) = finished {
             return cannot_run(&format!("cannot render the reports: {message}"));
@@ -274,6 +282,42 @@ fn build(args: &BuildArgs) -> u8 {
         ));
     }
     exit_code(common, &diagnostics)
+}
+
+/// Where each client's part of engagements.json waits during a build.
+const JSON_PARTS: &str = ".engagements-json-parts";
+
+/// engagements.json from the clients' parts, clients in slug order.
+fn join_json_parts(repo: &validate::Repository, staging: &output::Staging) -> Result<(), String> {
+    let mut clients: Vec<(&str, usize)> = repo
+        .inventory
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.slug.as_str(), i))
+        .collect();
+    clients.sort_unstable();
+    let parts_dir = staging.path(JSON_PARTS);
+    let parts = clients.into_iter().map(|(_, index)| {
+        match std::fs::read(parts_dir.join(format!("{index:08}"))) {
+            Ok(bytes) => Ok(bytes),
+            // A client whose client.yaml could not be read has no part.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(format!("cannot read a part of engagements.json: {e}")),
+        }
+    });
+    let file = std::fs::File::create(staging.path("engagements.json"))
+        .map_err(|e| format!("cannot write engagements.json: {e}"))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let practice = repo.config.practice.as_ref().map(|p| p.as_str());
+    pages::write_engagements_json(&mut writer, practice, repo.as_of, parts)?;
+    drop(writer);
+    match std::fs::remove_dir_all(&parts_dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot tidy the staging folder: {e}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn has_errors(diagnostics: &[diagnostics::Diagnostic]) -> bool {

@@ -112,6 +112,34 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Where pages go: the staging folder of a build, or OUT itself for
+/// `serve`'s partial rebuilds.
+pub trait Sink: Sync {
+    fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String>;
+}
+
+/// Writes into an existing output folder, each file replaced in one step.
+pub struct InPlace(pub PathBuf);
+
+impl Sink for InPlace {
+    fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        let target = self.0.join(path);
+        let dir = target.parent().unwrap_or(&self.0);
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temporary = dir.join(format!(".{name}.commonthread-new-{}", std::process::id()));
+        std::fs::write(&temporary, bytes).map_err(|e| format!("cannot write `{path}`: {e}"))?;
+        std::fs::rename(&temporary, &target).map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            format!("cannot write `{path}`: {e}")
+        })
+    }
+}
+
 /// A folder beside OUT where the next output is assembled. Workers write
 /// into it as they go; `commit` swaps it in; dropping it uncommitted (a
 /// failed build) removes it and leaves OUT as it was.
@@ -148,16 +176,6 @@ impl Staging {
         })
     }
 
-    /// Writes one file (a `/`-separated path under OUT). Safe from many threads.
-    pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
-        let target = self.dir.join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
-        }
-        std::fs::write(&target, bytes).map_err(|e| format!("cannot write `{path}`: {e}"))
-    }
-
     /// A path inside the staging folder, for writers that stream.
     pub fn path(&self, path: &str) -> PathBuf {
         self.dir.join(path)
@@ -170,6 +188,18 @@ impl Staging {
         swap(&self.out, &self.dir, &self.previous)?;
         self.committed = true;
         Ok(())
+    }
+}
+
+impl Sink for Staging {
+    /// Writes one file (a `/`-separated path under OUT). Safe from many threads.
+    fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        let target = self.dir.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+        }
+        std::fs::write(&target, bytes).map_err(|e| format!("cannot write `{path}`: {e}"))
     }
 }
 
@@ -232,24 +262,10 @@ pub fn add_files(out: &Path, files: &[OutputFile]) -> Result<(), String> {
     if !is_ours(out) {
         return write_atomically(out, files);
     }
-    for file in files {
-        let path = out.join(&file.path);
-        let dir = path.parent().unwrap_or(out);
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temporary = dir.join(format!(".{name}.commonthread-new-{}", std::process::id()));
-        std::fs::write(&temporary, &file.bytes)
-            .map_err(|e| format!("cannot write `{}`: {e}", file.path))?;
-        std::fs::rename(&temporary, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            format!("cannot write `{}`: {e}", file.path)
-        })?;
-    }
-    Ok(())
+    let sink = InPlace(out.to_path_buf());
+    files
+        .iter()
+        .try_for_each(|file| sink.write(&file.path, &file.bytes))
 }
 
 /// Files under `folder` of a previous output of ours, to carry into the

@@ -3,12 +3,10 @@
 //! on its own worker and leaves behind only what the portfolio and
 //! engagements.json need, so memory does not grow with the repository.
 
-use std::io::Write as _;
-
 use crate::charts::date_long;
 use crate::figures::{self, EngagementFigures};
 use crate::model::Date;
-use crate::output::Staging;
+use crate::output::Sink;
 use crate::render::Renderer;
 use crate::validate::{ClientUnit, EngagementRecord, Repository};
 use crate::view::{self, PageInfo};
@@ -34,10 +32,11 @@ pub struct ClientSummary {
     pub rows: Vec<view::PortfolioRow>,
     pub link: Option<view::ClientLink>,
     pub pages: usize,
+    /// The client's element of engagements.json's `clients` list, indented
+    /// in place (empty for the client audience).
+    pub json_part: String,
+    pub slug: String,
 }
-
-/// Where each client's part of engagements.json waits for the others.
-const JSON_PARTS: &str = ".engagements-json-parts";
 
 fn page_info(
     repo: &Repository,
@@ -66,7 +65,7 @@ pub fn render_client(
     unit: &ClientUnit,
     renderer: &Renderer,
     settings: &Settings<'_>,
-    staging: &Staging,
+    staging: &dyn Sink,
 ) -> Result<ClientSummary, String> {
     let Some(client) = &unit.client else {
         // client.yaml could not be read; that is an error reported already.
@@ -156,6 +155,7 @@ pub fn render_client(
     if settings.audience == Audience::Client {
         return Ok(ClientSummary {
             pages,
+            slug: slug.clone(),
             ..ClientSummary::default()
         });
     }
@@ -169,8 +169,10 @@ pub fn render_client(
             view::portfolio_row(slug, &name, &e.slug, &e.record, f, warnings)
         })
         .collect();
-    write_json_part(repo, unit, &figures, staging, &name)?;
+    let json_part = json_part(repo, unit, &figures, &name)?;
     Ok(ClientSummary {
+        json_part,
+        slug: slug.clone(),
         rows,
         link: Some(view::ClientLink {
             name: name.clone(),
@@ -197,13 +199,12 @@ fn newest_first(a: &EngagementRecord, b: &EngagementRecord) -> std::cmp::Orderin
     }
 }
 
-fn write_json_part(
+fn json_part(
     repo: &Repository,
     unit: &ClientUnit,
     figures: &[EngagementFigures],
-    staging: &Staging,
     name: &str,
-) -> Result<(), String> {
+) -> Result<String, String> {
     let mut engagements: Vec<view::EngagementJson> = unit
         .engagements
         .iter()
@@ -224,46 +225,31 @@ fn write_json_part(
         indented.push_str(line);
         indented.push('\n');
     }
-    staging.write(
-        &format!("{JSON_PARTS}/{:08}.json", unit.index),
-        indented.as_bytes(),
-    )
+    Ok(indented)
 }
 
-/// Joins the clients' parts into engagements.json, clients in slug order,
-/// exactly as one pretty-printed document.
+/// Joins the clients' parts (in slug order) into engagements.json, exactly
+/// as one pretty-printed document would be.
 pub fn write_engagements_json(
-    repo: &Repository,
-    settings: &Settings<'_>,
-    staging: &Staging,
+    out: &mut dyn std::io::Write,
+    practice: Option<&str>,
+    as_of: Date,
+    parts: impl Iterator<Item = Result<Vec<u8>, String>>,
 ) -> Result<(), String> {
-    let mut clients: Vec<(usize, &str)> = repo
-        .inventory
-        .clients
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (i, c.slug.as_str()))
-        .collect();
-    clients.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
-    let parts = staging.path(JSON_PARTS);
-    let file = std::fs::File::create(staging.path("engagements.json"))
-        .map_err(|e| format!("cannot write engagements.json: {e}"))?;
-    let mut out = std::io::BufWriter::new(file);
     let fail = |e: std::io::Error| format!("cannot write engagements.json: {e}");
-    let practice = serde_json::to_string(&repo.config.practice.as_ref().map(|p| p.as_str()))
-        .map_err(|e| e.to_string())?;
+    let practice = serde_json::to_string(&practice).map_err(|e| e.to_string())?;
     write!(
         out,
-        "{{\n  \"as_of\": \"{}\",\n  \"practice\": {practice},\n  \"clients\": [",
-        settings.as_of
+        "{{\n  \"as_of\": \"{as_of}\",\n  \"practice\": {practice},\n  \"clients\": ["
     )
     .map_err(fail)?;
     let mut first = true;
-    for (index, _) in clients {
-        let Ok(part) = std::fs::read(parts.join(format!("{index:08}.json"))) else {
-            continue; // a client whose client.yaml could not be read
-        };
+    for part in parts {
+        let part = part?;
         let part = part.strip_suffix(b"\n").unwrap_or(&part);
+        if part.is_empty() {
+            continue;
+        }
         out.write_all(if first { b"\n" } else { b",\n" })
             .map_err(fail)?;
         out.write_all(part).map_err(fail)?;
@@ -271,31 +257,22 @@ pub fn write_engagements_json(
     }
     out.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })
         .map_err(fail)?;
-    out.flush().map_err(fail)?;
-    std::fs::remove_dir_all(&parts)
-        .or_else(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        })
-        .map_err(fail)
+    out.flush().map_err(fail)
 }
 
 /// The portfolio page, from every client's rows.
-pub fn render_portfolio(
+pub fn render_portfolio<'s>(
     repo: &Repository,
     settings: &Settings<'_>,
-    mut summaries: Vec<ClientSummary>,
+    summaries: impl Iterator<Item = &'s ClientSummary>,
     renderer: &Renderer,
-    staging: &Staging,
+    staging: &dyn Sink,
 ) -> Result<(), String> {
     let mut rows = Vec::new();
     let mut links = Vec::new();
-    for summary in &mut summaries {
-        rows.append(&mut summary.rows);
-        links.extend(summary.link.take());
+    for summary in summaries {
+        rows.extend(summary.rows.iter().cloned());
+        links.extend(summary.link.clone());
     }
     let portfolio = view::portfolio(
         page_info(repo, settings, "Portfolio".to_owned(), None, true, 0),
