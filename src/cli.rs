@@ -25,6 +25,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Validate, then render every report into OUT (refuses to render when there are errors).
     Build(BuildArgs),
+    /// Build, serve the reports on 127.0.0.1, and rebuild as records and templates change.
+    Serve(ServeArgs),
     /// The quarterly relationship audit, as HTML, JSON and CSV in OUT/audit/.
     Audit(AuditArgs),
     /// Start a records repository: settings, one example client, a CI workflow, a .gitignore.
@@ -85,6 +87,24 @@ pub struct BuildArgs {
     /// `internal` writes everything; `client` only the client-facing pages.
     #[arg(long, value_enum, default_value = "internal")]
     pub audience: crate::pages::Audience,
+    /// A folder of templates overriding the built-in ones file by file.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The records folder.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Where the reports are written (as for build).
+    #[arg(long, short, value_name = "OUT", default_value = "public")]
+    pub out: PathBuf,
+    /// The port on 127.0.0.1 (default: a free one, printed at start).
+    #[arg(long, short, default_value_t = 0)]
+    pub port: u16,
     /// A folder of templates overriding the built-in ones file by file.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,

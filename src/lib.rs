@@ -21,6 +21,7 @@ pub mod render;
 pub mod rules;
 pub mod scaffold;
 pub mod schema;
+pub mod serve;
 pub mod structure;
 pub mod suggest;
 pub mod validate;
@@ -34,7 +35,7 @@ use rayon::prelude::*;
 
 use cli::{
     AuditArgs, BuildArgs, CheckArgs, Cli, Command, CommonArgs, ExplainArgs, InitArgs,
-    NewClientArgs, NewCommand, NewEngagementArgs, SchemaArgs, SchemaKind,
+    NewClientArgs, NewCommand, NewEngagementArgs, SchemaArgs, SchemaKind, ServeArgs,
 };
 use diagnostics::{Format, Severity};
 use model::Date;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Check(args) => check(&args),
         Command::Build(args) => build(&args),
         Command::Audit(args) => audit(&args),
+        Command::Serve(args) => serve(&args),
         Command::Init(args) => init(&args),
         Command::New(NewCommand::Client(args)) => new_client(&args),
         Command::New(NewCommand::Engagement(args)) => new_engagement(&args),
@@ -317,6 +319,35 @@ fn join_json_parts(repo: &validate::Repository, staging: &output::Staging) -> Re
             Err(format!("cannot tidy the staging folder: {e}"))
         }
         _ => Ok(()),
+    }
+}
+
+fn serve(args: &ServeArgs) -> u8 {
+    let common = &args.common;
+    let as_of = match as_of(common.as_of) {
+        Ok(date) => date,
+        Err(message) => return cannot_run(&message),
+    };
+    if let Some(jobs) = common.jobs {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(jobs))
+            .build_global();
+    }
+    let options = serve::ServeOptions {
+        validate: validate::Options {
+            root: args.dir.clone(),
+            as_of,
+            clients: common.clients.clone(),
+            skip: vec![args.out.clone()],
+        },
+        out: args.out.clone(),
+        templates: args.templates.clone(),
+        port: args.port,
+        quiet: common.quiet,
+    };
+    match serve::run(options) {
+        Ok(()) => EXIT_OK,
+        Err(message) => cannot_run(&message),
     }
 }
 

@@ -255,6 +255,15 @@ fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Marks an existing output folder as ours (serve writes into it in place).
+pub fn mark_as_ours(dir: &Path) -> Result<(), String> {
+    if is_ours(dir) {
+        return Ok(());
+    }
+    std::fs::write(dir.join(MARKER), MARKER_TEXT)
+        .map_err(|e| format!("cannot write the output marker: {e}"))
+}
+
 /// Adds `files` to an output folder, replacing only those files: used by
 /// `audit`, whose pages live beside the build's. An absent or empty OUT is
 /// created whole; a foreign one was refused by `check_target`.
