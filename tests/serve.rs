@@ -31,6 +31,11 @@ fn start(dir: &Path, out: &Path) -> Server {
         .spawn()
         .expect("serve starts");
     let stdout = child.stdout.take().unwrap();
+    // Owned by a Server from here on, so it is killed and waited for on any panic.
+    let mut server = Server {
+        child,
+        address: String::new(),
+    };
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -46,7 +51,8 @@ fn start(dir: &Path, out: &Path) -> Server {
             let address = rest.split('/').next().unwrap().to_owned();
             // Keep draining the output so the server never blocks on it.
             std::thread::spawn(move || while receiver.recv().is_ok() {});
-            return Server { child, address };
+            server.address = address;
+            return server;
         }
     }
 }
