@@ -164,15 +164,6 @@ fn active_in(e: &Engagement, first: Date, last: Date) -> bool {
     start <= last && stop.is_none_or(|stop| stop >= first)
 }
 
-fn first_line(text: &Text) -> String {
-    text.as_str()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
-}
-
 pub struct AuditInput<'a> {
     pub client_slug: &'a str,
     pub client_name: &'a str,
@@ -262,7 +253,7 @@ fn engagement(
         match done {
             Some(done) if in_quarter(done) => milestones_done.push(MilestoneEvent {
                 id: m.id.to_string(),
-                title: first_line(&m.title),
+                title: figures::plain(&m.title),
                 due: m.due.to_string(),
                 done: Some(done.to_string()),
                 days_late: done.days_since(m.due).max(0),
@@ -270,7 +261,7 @@ fn engagement(
             // Missed: due in the quarter and still not done at its end.
             None if in_quarter(m.due) => milestones_missed.push(MilestoneEvent {
                 id: m.id.to_string(),
-                title: first_line(&m.title),
+                title: figures::plain(&m.title),
                 due: m.due.to_string(),
                 done: None,
                 days_late: last.days_since(m.due).max(0),
@@ -287,7 +278,7 @@ fn engagement(
             let end_figures = figures::metric(m, e.start, e.end, last);
             MetricMovement {
                 id: m.id.to_string(),
-                name: first_line(&m.name),
+                name: figures::plain(&m.name),
                 unit: m.unit.as_ref().map(Text::to_string),
                 start_value,
                 end_value,
@@ -304,7 +295,7 @@ fn engagement(
         .filter(|w| in_quarter(w.date))
         .map(|w| WinEvent {
             date: w.date.to_string(),
-            title: first_line(&w.title),
+            title: figures::plain(&w.title),
             celebrated: w
                 .celebrated
                 .as_ref()
@@ -326,7 +317,7 @@ fn engagement(
             || e.end.is_some_and(|end| end <= last));
     EngagementAudit {
         slug: slug.to_owned(),
-        title: first_line(&e.title),
+        title: figures::plain(&e.title),
         status: e.status.as_str(),
         milestones_done,
         milestones_missed,
@@ -337,7 +328,9 @@ fn engagement(
         concerns_answered: answered,
         review_done: review.map(|r| r.date.to_string()),
         review_due,
-        next_offer: review.and_then(|r| r.next_offer.as_ref()).map(first_line),
+        next_offer: review
+            .and_then(|r| r.next_offer.as_ref())
+            .map(figures::plain),
         refund: review.and_then(|r| match r.refund {
             Refund::None => None,
             Refund::Partial => Some("partial"),

@@ -454,7 +454,7 @@ impl LineOf for crate::yaml::Node {
 }
 
 /// Markdown text in a one-line detail: the first line, trimmed.
-fn plain(text: &Text) -> String {
+pub fn plain(text: &Text) -> String {
     text.as_str()
         .lines()
         .next()

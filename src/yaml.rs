@@ -66,11 +66,10 @@ pub fn format_path(steps: &[Step<'_>]) -> String {
 }
 
 impl Node {
-    /// Where a diagnostic about the value at `steps` belongs: the value
-    /// itself when it is there; the key when the value is left empty; else,
-    /// for an absent field, the key or list item that would hold it (the
-    /// file's first line for a top-level field).
-    pub fn locate(&self, steps: &[Step<'_>]) -> Pos {
+    /// Follows `steps` as far as they go: the deepest node reached, the
+    /// key or list item that holds it (the file's start for the root), and
+    /// whether every step was found.
+    fn follow(&self, steps: &[Step<'_>]) -> (&Node, Pos, bool) {
         let mut node = self;
         let mut anchor = Pos::file_start();
         for step in steps {
@@ -83,35 +82,27 @@ impl Node {
                     node = child;
                     anchor = child_anchor;
                 }
-                None => return anchor,
+                None => return (node, anchor, false),
             }
         }
-        if node.kind == NodeKind::Null {
-            anchor
-        } else {
-            node.pos
+        (node, anchor, true)
+    }
+
+    /// Where a diagnostic about the value at `steps` belongs: the value
+    /// itself when it is there; the key when the value is left empty; else,
+    /// for an absent field, the key or list item that would hold it (the
+    /// file's first line for a top-level field).
+    pub fn locate(&self, steps: &[Step<'_>]) -> Pos {
+        match self.follow(steps) {
+            (node, _, true) if node.kind != NodeKind::Null => node.pos,
+            (_, anchor, _) => anchor,
         }
     }
 
     /// Where a diagnostic about a section as a whole belongs: its key (or
     /// list item) when it is there, else as `locate` says.
     pub fn locate_key(&self, steps: &[Step<'_>]) -> Pos {
-        let mut node = self;
-        let mut anchor = Pos::file_start();
-        for step in steps {
-            let next = match step {
-                Step::Key(key) => node.get(key).map(|entry| (&entry.value, entry.key_pos)),
-                Step::Index(index) => node.item(*index).map(|item| (item, item.pos)),
-            };
-            match next {
-                Some((child, child_anchor)) => {
-                    node = child;
-                    anchor = child_anchor;
-                }
-                None => break,
-            }
-        }
-        anchor
+        self.follow(steps).1
     }
 }
 
