@@ -91,6 +91,34 @@ impl Diagnostic {
         }
     }
 
+    /// Attaches to each diagnostic of one file its source line, indexing the
+    /// file's lines once (a file with thousands of findings stays linear).
+    pub fn attach_sources(diagnostics: &mut [Diagnostic], text: &str) {
+        if diagnostics
+            .iter()
+            .all(|d| d.source_line.is_some() || d.pos.line == 0)
+        {
+            return;
+        }
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        for d in diagnostics
+            .iter_mut()
+            .filter(|d| d.source_line.is_none() && d.pos.line >= 1)
+        {
+            let index = d.pos.line as usize - 1;
+            if let Some(&start) = starts.get(index) {
+                let end = starts.get(index + 1).map_or(text.len(), |next| next - 1);
+                d.source_line = Some(
+                    text[start..end.max(start)]
+                        .trim_end_matches('\r')
+                        .to_owned(),
+                );
+            }
+        }
+    }
+
     /// Output order: by file, then position, then rule.
     pub fn sort_key(&self) -> (&str, u32, u32, &'static str, &str) {
         (

@@ -112,7 +112,8 @@ pub fn score(metrics: &[MetricFigures]) -> Option<f64> {
     let (sum, weights) = measured.fold((0.0, 0.0), |(s, w), (p, weight)| {
         (s + p * weight, w + weight)
     });
-    (weights > 0.0).then(|| 100.0 * sum / weights)
+    // Clamped: rounding in the sums can land a hair above 100.
+    (weights > 0.0).then(|| (100.0 * sum / weights).clamp(0.0, 100.0))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

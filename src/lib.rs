@@ -210,7 +210,9 @@ fn build(args: &BuildArgs) -> u8 {
                 pages::render_client(&repo, &unit, &renderer, &settings, &staging).and_then(
                     |mut summary| {
                         let part = std::mem::take(&mut summary.json_part);
-                        staging.write(&format!("{JSON_PARTS}/{index:08}"), part.as_bytes())?;
+                        if !part.is_empty() {
+                            staging.write(&format!("{JSON_PARTS}/{index:08}"), part.as_bytes())?;
+                        }
                         Ok(summary)
                     },
                 )

@@ -32,6 +32,9 @@ pub struct Loaded<T> {
     pub source: Source,
     pub tree: Option<Node>,
     pub record: Option<T>,
+    /// Paths of the fields left out of `record` because they were unknown
+    /// or wrong (each already reported).
+    pub pruned: Vec<String>,
     /// The Markdown after the front matter (engagements only).
     pub body_start: usize,
 }
@@ -152,7 +155,7 @@ pub fn engagement(
     let yaml_offset = split.yaml.as_ptr() as usize - source.text.as_ptr() as usize;
     let yaml_end = yaml_offset + split.yaml.len();
     let body_start = split.body.as_ptr() as usize - source.text.as_ptr() as usize;
-    let (tree, record) = typed(
+    let (tree, record, pruned) = typed(
         &source,
         yaml_offset..yaml_end,
         split.yaml_line - 1,
@@ -164,6 +167,7 @@ pub fn engagement(
         source,
         tree,
         record,
+        pruned,
         body_start,
     })
 }
@@ -177,11 +181,12 @@ pub fn yaml_file<T: DeserializeOwned>(
 ) -> Option<Loaded<T>> {
     let source = read_source(root, file, out)?;
     let len = source.text.len();
-    let (tree, record) = typed(&source, 0..len, 0, kind, Pos::file_start(), out);
+    let (tree, record, pruned) = typed(&source, 0..len, 0, kind, Pos::file_start(), out);
     Some(Loaded {
         source,
         tree,
         record,
+        pruned,
         body_start: len,
     })
 }
@@ -194,7 +199,7 @@ fn typed<T: DeserializeOwned>(
     kind: RecordKind,
     root_pos: Pos,
     out: &mut Vec<Diagnostic>,
-) -> (Option<Node>, Option<T>) {
+) -> (Option<Node>, Option<T>, Vec<String>) {
     let file = source.file.as_str();
     let first = out.len();
     let parsed = yaml::parse(&source.text[range], line_offset);
@@ -213,8 +218,8 @@ fn typed<T: DeserializeOwned>(
             pos: root_pos,
         },
         None => {
-            attach_sources(&mut out[first..], &source.text);
-            return (None, None);
+            Diagnostic::attach_sources(&mut out[first..], &source.text);
+            return (None, None, Vec::new());
         }
     };
     if root.kind == yaml::NodeKind::Null {
@@ -223,33 +228,46 @@ fn typed<T: DeserializeOwned>(
             pos: root_pos,
         };
     }
-    let shape_ok = crate::structure::check(&root, schema::schema(kind), file, root_pos, out);
-    let record = if syntax_ok && shape_ok {
-        match serde_yaml::from_value::<T>(root.to_value()) {
+    let shape = crate::structure::check(&root, schema::schema(kind), file, root_pos, out);
+    // A repeated key keeps its first value, and a wrong optional field is
+    // left out: the rest of the record is still read, so the other rules
+    // report their findings in the same run.
+    let record = if shape.unusable {
+        None
+    } else {
+        let value = if shape.prune.is_empty() {
+            root.to_value()
+        } else {
+            let mut pruned = root.clone();
+            for steps in &shape.prune {
+                pruned.remove(steps);
+            }
+            pruned.to_value()
+        };
+        match serde_yaml::from_value::<T>(value) {
             Ok(record) => Some(record),
             Err(error) => {
                 // The structural check should have caught this; say so
                 // rather than lose the problem.
-                out.push(Diagnostic::new(
-                    rules::INVALID_VALUE,
-                    file,
-                    root_pos,
-                    format!("cannot read the record: {error}"),
-                ));
+                if syntax_ok && shape.clean {
+                    out.push(Diagnostic::new(
+                        rules::INVALID_VALUE,
+                        file,
+                        root_pos,
+                        format!("cannot read the record: {error}"),
+                    ));
+                }
                 None
             }
         }
-    } else {
-        None
     };
-    attach_sources(&mut out[first..], &source.text);
-    (Some(root), record)
-}
-
-fn attach_sources(diagnostics: &mut [Diagnostic], text: &str) {
-    for d in diagnostics {
-        d.attach_source(text);
-    }
+    let pruned = shape
+        .prune
+        .iter()
+        .map(|steps| yaml::format_owned_path(steps))
+        .collect();
+    Diagnostic::attach_sources(&mut out[first..], &source.text);
+    (Some(root), record, pruned)
 }
 
 fn to_u32(n: usize) -> u32 {

@@ -11,26 +11,58 @@ use serde_json::Value;
 use crate::diagnostics::Diagnostic;
 use crate::model::Date;
 use crate::rules;
-use crate::yaml::{Node, NodeKind, Pos, Step, format_path};
+use crate::yaml::{Node, NodeKind, OwnedStep, Pos, Step, format_path};
+
+/// What the structural check found, beyond its diagnostics.
+#[derive(Debug, Default, PartialEq)]
+pub struct Shape {
+    /// The tree has exactly the shape the schema asks for.
+    pub clean: bool,
+    /// Optional fields that are unknown or hold a wrong value. Without
+    /// them the record still has a usable shape, so the other rules can run
+    /// on the rest and report their findings in the same run.
+    pub prune: Vec<Vec<OwnedStep>>,
+    /// A required field is missing or wrong, or a list holds a wrong item:
+    /// the record cannot be read until it is fixed.
+    pub unusable: bool,
+}
 
 /// Checks `root` against `schema`; every problem found becomes a diagnostic
-/// of `file`. Returns true when the tree has the shape the schema asks for.
+/// of `file`.
 pub fn check(
     root: &Node,
     schema: &Value,
     file: &str,
     root_pos: Pos,
     out: &mut Vec<Diagnostic>,
-) -> bool {
+) -> Shape {
     let before = out.len();
     let mut walker = Walker {
         root_schema: schema,
         file,
         out,
         path: Vec::new(),
+        unusable: 0,
+        prune: Vec::new(),
     };
     walker.check(root, schema, root_pos);
-    out.len() == before
+    let unusable = walker.unusable > 0;
+    let prune = std::mem::take(&mut walker.prune);
+    Shape {
+        clean: out.len() == before,
+        prune,
+        unusable,
+    }
+}
+
+fn owned(steps: &[Step<'_>]) -> Vec<OwnedStep> {
+    steps
+        .iter()
+        .map(|step| match step {
+            Step::Key(key) => OwnedStep::Key((*key).to_owned()),
+            Step::Index(index) => OwnedStep::Index(*index),
+        })
+        .collect()
 }
 
 struct Walker<'s, 'n, 'o> {
@@ -38,10 +70,16 @@ struct Walker<'s, 'n, 'o> {
     file: &'o str,
     out: &'o mut Vec<Diagnostic>,
     path: Vec<Step<'n>>,
+    /// Problems no pruning can mend, in the part being checked.
+    unusable: usize,
+    prune: Vec<Vec<OwnedStep>>,
 }
 
 impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
     fn push(&mut self, rule: &'static rules::Rule, pos: Pos, message: String, help: String) {
+        if !std::ptr::eq(rule, rules::UNKNOWN_FIELD) {
+            self.unusable += 1;
+        }
         let path = format_path(&self.path);
         self.out.push(
             Diagnostic::new(rule, self.file, pos, message)
@@ -152,7 +190,20 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
                             format!("give `{}` a value; it is required", entry.key),
                         );
                     } else {
+                        let unusable_before = self.unusable;
                         self.check(&entry.value, property_schema, entry.key_pos);
+                        // A wrong optional value is left out, and the rest stays
+                        // usable. A wrong list or section is not: leaving it out
+                        // would make the other rules report what is not so.
+                        let scalar =
+                            !matches!(entry.value.kind, NodeKind::Seq(_) | NodeKind::Map(_));
+                        if self.unusable > unusable_before
+                            && scalar
+                            && !self.is_required(schema, &entry.key)
+                        {
+                            self.unusable = unusable_before;
+                            self.prune.push(owned(&self.path));
+                        }
                     }
                 }
                 (None, Some(Value::Bool(false))) => {
@@ -170,9 +221,15 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
                         format!("unknown field `{}` in `{parent}`", entry.key)
                     };
                     self.push(rules::UNKNOWN_FIELD, entry.key_pos, message, help);
+                    self.prune.push(owned(&self.path));
                 }
                 (None, Some(value_schema)) if value_schema.is_object() => {
+                    let unusable_before = self.unusable;
                     self.check(&entry.value, value_schema, entry.key_pos);
+                    if self.unusable > unusable_before {
+                        self.unusable = unusable_before;
+                        self.prune.push(owned(&self.path));
+                    }
                 }
                 (None, _) => {}
             }
@@ -406,7 +463,7 @@ mod tests {
         let parsed = crate::yaml::parse(yaml, 0);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         let mut out = Vec::new();
-        check(
+        let _ = check(
             &parsed.root.unwrap(),
             schema(kind),
             "f.md",

@@ -312,9 +312,7 @@ fn read_config(root: &Path, present: bool, diagnostics: &mut Vec<Diagnostic>) ->
         (Some(config), Some(tree)) => {
             let first = diagnostics.len();
             rules::repository::check_config(&config, &tree, file, diagnostics);
-            for d in &mut diagnostics[first..] {
-                d.attach_source(&loaded.source.text);
-            }
+            Diagnostic::attach_sources(&mut diagnostics[first..], &loaded.source.text);
             // A rule name that is wrong is reported; the others still apply.
             let mut config = config;
             config.rules.retain(|name, _| {
@@ -346,9 +344,22 @@ fn load_engagement(
         settings,
     };
     rules::engagement::check(record, &context, out);
-    for d in &mut out[first..] {
-        d.attach_source(&loaded.source.text);
+    // A field left out for being wrong is reported once, as wrong; what the
+    // rules would say about its absence is noise.
+    if !loaded.pruned.is_empty() {
+        let under_pruned = |path: &str| {
+            loaded.pruned.iter().any(|pruned| {
+                path.strip_prefix(pruned.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            })
+        };
+        let mut index = 0;
+        out.retain(|d| {
+            index += 1;
+            index <= first || !d.path.as_deref().is_some_and(under_pruned)
+        });
     }
+    Diagnostic::attach_sources(&mut out[first..], &loaded.source.text);
     let body = loaded.body().to_owned();
     Some(EngagementRecord {
         slug: file.slug.clone(),

@@ -44,6 +44,25 @@ pub enum Step<'a> {
     Index(usize),
 }
 
+/// A step of a path kept beyond the tree it was taken from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnedStep {
+    Key(String),
+    Index(usize),
+}
+
+/// Formats an owned path as `milestones[1].due`.
+pub fn format_owned_path(steps: &[OwnedStep]) -> String {
+    let borrowed: Vec<Step<'_>> = steps
+        .iter()
+        .map(|step| match step {
+            OwnedStep::Key(key) => Step::Key(key),
+            OwnedStep::Index(index) => Step::Index(*index),
+        })
+        .collect();
+    format_path(&borrowed)
+}
+
 /// Formats a path as `milestones[1].due`.
 pub fn format_path(steps: &[Step<'_>]) -> String {
     let mut out = String::new();
@@ -181,6 +200,33 @@ impl Node {
             NodeKind::Float(f) => Some(f.to_string()),
             NodeKind::Bool(b) => Some(b.to_string()),
             _ => None,
+        }
+    }
+
+    /// Removes the mapping entry at `steps` (nothing when it is not there).
+    /// Only entries are removed, never list items, so the indices of every
+    /// other value stay as they were in the file.
+    pub fn remove(&mut self, steps: &[OwnedStep]) {
+        let Some((OwnedStep::Key(last), parents)) = steps.split_last() else {
+            return;
+        };
+        let mut node = self;
+        for step in parents {
+            let next = match (step, &mut node.kind) {
+                (OwnedStep::Key(key), NodeKind::Map(entries)) => entries
+                    .iter_mut()
+                    .find(|e| e.key == *key)
+                    .map(|e| &mut e.value),
+                (OwnedStep::Index(index), NodeKind::Seq(items)) => items.get_mut(*index),
+                _ => None,
+            };
+            match next {
+                Some(child) => node = child,
+                None => return,
+            }
+        }
+        if let NodeKind::Map(entries) = &mut node.kind {
+            entries.retain(|e| e.key != *last);
         }
     }
 

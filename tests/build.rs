@@ -490,6 +490,14 @@ fn client_audience_writes_only_client_pages() {
     assert!(!files.contains_key("index.html"));
     assert!(!files.contains_key("engagements.json"));
     assert!(!files.keys().any(|p| p.ends_with("review.html")));
+    // Only pages for the client: no leftovers of the build itself.
+    assert!(
+        files
+            .keys()
+            .all(|p| p.ends_with(".html") || p == ".commonthread-output"),
+        "{:?}",
+        files.keys().collect::<Vec<_>>()
+    );
     assert!(files.contains_key("tallyhouse/index.html"));
     assert!(files.contains_key("tallyhouse/2026-trial-conversion/scorecard.html"));
     for (path, bytes) in files.iter().filter(|(p, _)| p.ends_with(".html")) {

@@ -2447,3 +2447,26 @@ fn regression_unreadable_records_folder_exits_2() {
     assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
+
+/// FORMAT.md: "check reports every problem in every file in one run, never
+/// only the first". A misspelt field and a bad optional date are reported
+/// and left out, and the other rules still run on the rest of the file.
+#[test]
+fn a_shape_error_does_not_hide_the_other_problems_of_the_file() {
+    let text = common::edit(
+        common::BASELINE,
+        &[
+            ("end: 2026-12-31", "end: 2026-13-01"),
+            ("due: 2026-12-15", "due: 2026-11-01\n    ouctome: typo"),
+        ],
+    );
+    let report = common::check_engagement(&text);
+    let rules: Vec<&str> = report.diags.iter().map(|d| d.rule.as_str()).collect();
+    assert_eq!(report.code, 1);
+    assert!(rules.contains(&"unknown-field"), "{rules:?}");
+    assert!(rules.contains(&"invalid-value"), "{rules:?}");
+    // The rest of the record is still checked: B is overdue.
+    assert!(rules.contains(&"milestone-overdue"), "{rules:?}");
+    // The bad `end` is reported once, as invalid, not again as missing.
+    assert!(!rules.contains(&"no-end-date"), "{rules:?}");
+}
