@@ -193,12 +193,15 @@ on:
 jobs:
   reports:
     runs-on: ubuntu-latest
+    env:
+      # Where CI installs commonthread from: your copy of its source repository.
+      COMMONTHREAD_SOURCE: https://github.com/your-org/commonthread
     steps:
       - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0        # the whole history, for `--since` comparisons
       - name: Install commonthread
-        run: cargo install --locked commonthread
+        run: cargo install --locked --git "$COMMONTHREAD_SOURCE" commonthread
+      - name: Compute the figures as of the commit's day
+        run: echo "SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)" >> "$GITHUB_ENV"
       - name: Check the records
         run: commonthread check --format github
       - name: Build the reports
