@@ -108,8 +108,18 @@ pub struct ServeArgs {
     /// A folder of templates overriding the built-in ones file by file.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    #[command(flatten)]
-    pub common: CommonArgs,
+    /// Compute figures as of this date (default: SOURCE_DATE_EPOCH when set, else today).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Only these clients (repeatable).
+    #[arg(long = "client", value_name = "SLUG")]
+    pub clients: Vec<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Print only the address and the diagnostics, not a line per rebuild.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

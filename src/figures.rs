@@ -507,7 +507,8 @@ pub fn review_checklist(
     metrics: &[MetricFigures],
     as_of: Date,
 ) -> Vec<ChecklistItem> {
-    let review = e.review.as_ref();
+    // A review dated after the as-of date is not held yet.
+    let review = e.review.as_ref().filter(|r| r.date <= as_of);
     let text_item = |item, question, text: Option<&Text>| {
         let done = answered(text);
         ChecklistItem {
@@ -1006,6 +1007,16 @@ mod tests {
             ]
         );
         assert_eq!(reasons[0].1, "Slow: 10% of the way, 54% expected by now");
+    }
+
+    #[test]
+    fn a_review_dated_after_as_of_is_not_held_yet() {
+        let yaml = format!("{BASE}review:\n  date: 2026-10-01\n  went_wrong: x\n  decision: end\n");
+        let e = engagement(&yaml);
+        let before = review_checklist(&e, &[], d("2026-09-30"));
+        assert_eq!(before[0].state, CheckState::Open);
+        let after = review_checklist(&e, &[], d("2026-10-01"));
+        assert_eq!(after[0].state, CheckState::Done);
     }
 
     #[test]

@@ -325,12 +325,11 @@ fn join_json_parts(repo: &validate::Repository, staging: &output::Staging) -> Re
 }
 
 fn serve(args: &ServeArgs) -> u8 {
-    let common = &args.common;
-    let as_of = match as_of(common.as_of) {
+    let as_of = match as_of(args.as_of) {
         Ok(date) => date,
         Err(message) => return cannot_run(&message),
     };
-    if let Some(jobs) = common.jobs {
+    if let Some(jobs) = args.jobs {
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(usize::from(jobs))
             .build_global();
@@ -339,13 +338,13 @@ fn serve(args: &ServeArgs) -> u8 {
         validate: validate::Options {
             root: args.dir.clone(),
             as_of,
-            clients: common.clients.clone(),
+            clients: args.clients.clone(),
             skip: vec![args.out.clone()],
         },
         out: args.out.clone(),
         templates: args.templates.clone(),
         port: args.port,
-        quiet: common.quiet,
+        quiet: args.quiet,
     };
     match serve::run(options) {
         Ok(()) => EXIT_OK,

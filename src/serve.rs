@@ -54,6 +54,18 @@ struct Site {
     orphan_diagnostics: Vec<Diagnostic>,
     /// Records folder-relative file → client index.
     client_of: HashMap<String, usize>,
+    /// The templates folder in use (`--templates`, or commonthread.yaml's).
+    templates: Option<PathBuf>,
+}
+
+/// `--templates`, else the folder commonthread.yaml names.
+fn templates_of(options: &ServeOptions, repo: &Repository) -> Option<PathBuf> {
+    options.templates.clone().or_else(|| {
+        repo.config
+            .templates
+            .as_ref()
+            .map(|t| options.validate.root.join(t.as_str()))
+    })
 }
 
 /// Runs until the process is stopped. Returns only when it cannot start.
@@ -101,9 +113,14 @@ pub fn run(options: ServeOptions) -> Result<(), String> {
                 site.options.validate.root.display()
             )
         })?;
-    if let Some(templates) = &site.options.templates {
+    // Templates inside the records folder are watched with it.
+    if let Some(templates) = site
+        .templates
+        .clone()
+        .filter(|t| !absolute(t).starts_with(absolute(&site.options.validate.root)))
+    {
         watcher
-            .watch(templates, notify::RecursiveMode::Recursive)
+            .watch(&templates, notify::RecursiveMode::Recursive)
             .map_err(|e| format!("cannot watch `{}`: {e}", templates.display()))?;
     }
 
@@ -173,17 +190,13 @@ enum Change {
 impl Site {
     fn open(options: ServeOptions) -> Result<Site, String> {
         let repo = validate::open(&options.validate).map_err(|f| f.to_string())?;
-        let templates = options.templates.clone().or_else(|| {
-            repo.config
-                .templates
-                .as_ref()
-                .map(|t| options.validate.root.join(t.as_str()))
-        });
+        let templates = templates_of(&options, &repo);
         let renderer = Renderer::new(templates.as_deref())?;
         let mut site = Site {
             options,
             repo,
             renderer,
+            templates,
             summaries: Vec::new(),
             client_diagnostics: Vec::new(),
             orphan_diagnostics: Vec::new(),
@@ -195,14 +208,8 @@ impl Site {
 
     fn reopen(&mut self) -> Result<(), String> {
         self.repo = validate::open(&self.options.validate).map_err(|f| f.to_string())?;
-        let templates = self.options.templates.clone().or_else(|| {
-            self.repo
-                .config
-                .templates
-                .as_ref()
-                .map(|t| self.options.validate.root.join(t.as_str()))
-        });
-        self.renderer = Renderer::new(templates.as_deref())?;
+        self.templates = templates_of(&self.options, &self.repo);
+        self.renderer = Renderer::new(self.templates.as_deref())?;
         self.index_files();
         Ok(())
     }
@@ -241,7 +248,6 @@ impl Site {
         let out = absolute(&self.options.out);
         let out = out.canonicalize().unwrap_or(out);
         let templates = self
-            .options
             .templates
             .as_ref()
             .map(|t| absolute(t).canonicalize().unwrap_or_else(|_| absolute(t)));

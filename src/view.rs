@@ -554,7 +554,8 @@ pub fn review(
     currency: Option<&str>,
 ) -> Review {
     use crate::model::{ClaimStatus, Decision, Refund, ReviewDecision};
-    let r = e.review.as_ref();
+    // A review dated after the as-of date is not held yet.
+    let r = e.review.as_ref().filter(|r| r.date <= as_of);
     let checklist = f
         .checklist
         .iter()

@@ -351,7 +351,12 @@ fn review(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     .help("add a `review:` with its `date:` and `decision:` (continue, next or end): is this the end?"),
             );
         }
-        None if e.status == Status::Active && e.end.is_some_and(|end| end < ctx.as_of) => {
+        // A review dated after the as-of date is not held yet.
+        review
+            if e.status == Status::Active
+                && review.as_ref().is_none_or(|r| r.date > ctx.as_of)
+                && e.end.is_some_and(|end| end < ctx.as_of) =>
+        {
             let end = e.end.map(|d| d.to_string()).unwrap_or_default();
             out.push(
                 ctx.at(rules::REVIEW_DUE, &[K("review")], format!("the engagement passed its end date {end} and has no review"))
