@@ -25,39 +25,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// "4 May 2026".
-pub fn date_long(date: Date) -> String {
-    format!(
-        "{} {} {}",
-        date.0.day(),
-        MONTHS[date.0.month() as usize - 1],
-        date.0.year()
-    )
-}
-
-/// "4 May".
-pub fn date_short(date: Date) -> String {
-    format!(
-        "{} {}",
-        date.0.day(),
-        &MONTHS[date.0.month() as usize - 1][..3]
-    )
-}
-
-pub const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+pub use crate::model::{MONTHS, date_long, date_short};
 
 /// A short text for a milestone id, shortened so it fits beside its date.
 fn short_label(id: &str) -> String {

@@ -261,7 +261,10 @@ impl ReasonKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason {
     pub kind: ReasonKind,
+    /// For data (engagements.json): dates as YYYY-MM-DD.
     pub detail: String,
+    /// For pages: the same in words a person reads.
+    pub words: String,
     /// Where the finding stands in the file, for ordering.
     pub line: u32,
 }
@@ -296,14 +299,21 @@ pub fn health(
             _ => continue,
         };
         let progress = figures.progress.unwrap_or_default();
+        let detail = format!(
+            "{}: {}% of the way, {}% expected by now",
+            plain(&def.name),
+            percent(progress),
+            percent(figures.expected)
+        );
         reasons.push(Reason {
             kind,
-            detail: format!(
-                "{}: {}% of the way, {}% expected by now",
+            words: format!(
+                "\"{}\" is behind pace: {}% of the way, {}% expected by now",
                 plain(&def.name),
                 percent(progress),
                 percent(figures.expected)
             ),
+            detail,
             line: lines.metric(i),
         });
     }
@@ -322,6 +332,12 @@ pub fn health(
                 "milestone {} was due {}, {} overdue",
                 plain(&def.id),
                 def.due,
+                days_word(days)
+            ),
+            words: format!(
+                "step {} was due {}, {} ago, and is not done",
+                plain(&def.id),
+                crate::model::date_long(def.due),
                 days_word(days)
             ),
             line: lines.milestone(i),
@@ -349,6 +365,11 @@ pub fn health(
                 concern.date,
                 days_word(age)
             ),
+            words: format!(
+                "a concern raised on {} has had no answer for {}",
+                crate::model::date_long(concern.date),
+                days_word(age)
+            ),
             line: lines.concern(i),
         });
     }
@@ -369,6 +390,11 @@ pub fn health(
             reasons.push(Reason {
                 kind,
                 detail: format!("last update {last}, cadence {cadence} days"),
+                words: format!(
+                    "last update {}, {} ago (we promised every {cadence} days)",
+                    crate::model::date_long(last),
+                    days_word(silent)
+                ),
                 line: lines.cadence(latest),
             });
         }

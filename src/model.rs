@@ -58,6 +58,40 @@ impl Date {
     }
 }
 
+/// "4 May 2026".
+pub fn date_long(date: Date) -> String {
+    format!(
+        "{} {} {}",
+        date.0.day(),
+        MONTHS[date.0.month() as usize - 1],
+        date.0.year()
+    )
+}
+
+/// "4 May".
+pub fn date_short(date: Date) -> String {
+    format!(
+        "{} {}",
+        date.0.day(),
+        &MONTHS[date.0.month() as usize - 1][..3]
+    )
+}
+
+pub const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

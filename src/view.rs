@@ -77,7 +77,7 @@ fn health_view(figures: &EngagementFigures) -> Option<HealthView> {
             .iter()
             .map(|r| ReasonView {
                 kind: r.kind.as_str(),
-                detail: r.detail.clone(),
+                detail: r.words.clone(),
             })
             .collect(),
     })
