@@ -124,13 +124,25 @@ fn day_of(start: Option<Date>, end: Option<Date>, as_of: Date) -> Option<String>
 pub struct ClientReport {
     pub page: PageInfo,
     pub client_name: String,
+    pub industry: Option<String>,
+    /// "client since 1 May 2024".
+    pub since: Option<String>,
+    pub contacts: Vec<ContactView>,
     pub engagements: Vec<EngagementSection>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ContactView {
+    pub name: String,
+    pub role: Option<String>,
+    pub email: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct EngagementSection {
     pub slug: String,
     pub title: String,
+    pub tags: Vec<String>,
     pub status: StatusView,
     pub health: Option<HealthView>,
     pub owner: String,
@@ -300,6 +312,7 @@ pub fn engagement_section(
     EngagementSection {
         slug: slug.to_owned(),
         title: e.title.to_string(),
+        tags: e.tags.iter().map(Text::to_string).collect(),
         status: status_view(e.status),
         health: health_view(f),
         owner: e.owner.to_string(),
@@ -358,6 +371,15 @@ pub struct MetricCard {
     pub expected_label: String,
     pub summary: String,
     pub chart_svg: Option<String>,
+    /// Every measurement up to the as-of date, oldest first.
+    pub measurements: Vec<MeasurementRow>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MeasurementRow {
+    pub date: String,
+    pub value: String,
+    pub note_html: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -420,6 +442,18 @@ fn metric_cards(e: &Engagement, f: &EngagementFigures, as_of: Date) -> Vec<Metri
                 expected_label,
                 summary,
                 chart_svg: charts::metric_chart(m, mf, e.start, e.end, as_of, unit),
+                measurements: {
+                    let mut rows: Vec<_> =
+                        m.measurements.iter().filter(|x| x.date <= as_of).collect();
+                    rows.sort_by_key(|x| x.date);
+                    rows.into_iter()
+                        .map(|x| MeasurementRow {
+                            date: date_long(x.date),
+                            value: format_number(x.value, unit),
+                            note_html: md_inline(x.note.as_ref()),
+                        })
+                        .collect()
+                },
             }
         })
         .collect()
@@ -477,9 +511,25 @@ pub fn client_report(
     client: &Client,
     sections: Vec<EngagementSection>,
 ) -> ClientReport {
+    // client.yaml's `notes` are internal and never read here.
     ClientReport {
         page,
         client_name: client.name.to_string(),
+        industry: client
+            .industry
+            .as_ref()
+            .map(Text::to_string)
+            .filter(|t| !t.trim().is_empty()),
+        since: client.since.map(date_long),
+        contacts: client
+            .contacts
+            .iter()
+            .map(|c| ContactView {
+                name: c.name.to_string(),
+                role: c.role.as_ref().map(Text::to_string),
+                email: c.email.as_ref().map(Text::to_string),
+            })
+            .collect(),
         engagements: sections,
     }
 }
