@@ -275,3 +275,58 @@ fn explain_knows_every_rule_and_suggests_the_closest() {
         "{stderr}"
     );
 }
+
+/// A repository big enough for a progress bar: 150 clients, 600 engagements.
+fn large_repo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for c in 0..150 {
+        let client = tmp.path().join(format!("client-{c:03}"));
+        std::fs::create_dir_all(&client).unwrap();
+        std::fs::write(client.join("client.yaml"), format!("name: Client {c}\n")).unwrap();
+        for e in 0..4 {
+            let text = format!(
+                "---\ntitle: Engagement {e}\nstatus: prospect\nowner: O\nqualification: {{ decision: accept }}\n---\n"
+            );
+            std::fs::write(client.join(format!("e{e}.md")), text).unwrap();
+        }
+    }
+    tmp
+}
+
+/// Runs `commonthread ARGS` on a pseudo-terminal (util-linux `script`) and
+/// returns what the terminal showed.
+fn on_a_terminal(args: &str, ci: bool) -> String {
+    let binary = assert_cmd::cargo::cargo_bin!("commonthread");
+    let mut command = std::process::Command::new("script");
+    command.args(["-qec", &format!("{} {args}", binary.display()), "/dev/null"]);
+    if ci {
+        command.env("CI", "true");
+    } else {
+        command.env_remove("CI");
+    }
+    let output = command
+        .output()
+        .expect("util-linux `script` runs the binary on a terminal");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn long_runs_show_progress_on_a_terminal_and_stay_quiet_in_ci_and_with_quiet() {
+    let repo = large_repo();
+    let dir = repo.path().to_str().unwrap();
+    let args = format!("check {dir} --format json --as-of 2026-11-16 > /dev/null");
+    assert!(
+        on_a_terminal(&args, false).contains("checking"),
+        "no progress shown on a terminal"
+    );
+    assert_eq!(on_a_terminal(&args, true), "", "progress shown in CI");
+    assert_eq!(
+        on_a_terminal(&format!("check {dir} -q --format json > /dev/null"), false),
+        "",
+        "progress shown with --quiet"
+    );
+    // Not on a terminal (a pipe, as in every other test): nothing either.
+    let (code, _, stderr) = run(&["check", dir, "--format", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(stderr, "");
+}
