@@ -159,6 +159,18 @@ fn date_words(
     })
 }
 
+/// Tera's error with every cause, which is where the useful part is.
+fn describe(error: &tera::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::minify_css;
@@ -183,16 +195,4 @@ mod tests {
         );
         assert_eq!(minified.matches('{').count(), minified.matches('}').count());
     }
-}
-
-/// Tera's error with every cause, which is where the useful part is.
-fn describe(error: &tera::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
