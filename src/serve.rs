@@ -82,47 +82,40 @@ pub fn run(options: ServeOptions) -> Result<(), String> {
     });
     let quiet = options.quiet;
     let mut site = Site::open(options)?;
+
+    // Watch before the first build, so nothing saved meanwhile is missed.
+    let (sender, events) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(sender)
+        .map_err(|e| format!("cannot watch for changes: {e}"))?;
+    use notify::Watcher as _;
+    let root = site.options.validate.root.clone();
+    watcher
+        .watch(&root, notify::RecursiveMode::Recursive)
+        .map_err(|e| format!("cannot watch `{}`: {e}", root.display()))?;
+    // Templates inside the records folder are watched with it.
+    if let Some(templates) = site
+        .templates
+        .clone()
+        .filter(|t| !absolute(t).starts_with(absolute(&root)))
+    {
+        watcher
+            .watch(&templates, notify::RecursiveMode::Recursive)
+            .map_err(|e| format!("cannot watch `{}`: {e}", templates.display()))?;
+    }
+
     let started = Instant::now();
     site.rebuild_all()?;
     site.publish(&shared, started, "built everything");
-    let out_dir = shared.out.clone();
-
     let http = Arc::clone(&shared);
     std::thread::spawn(move || serve_http(&listener, &http));
     let mut terminal = std::io::stdout().lock();
     let _ = writeln!(
         terminal,
         "serving http://{address}/ from {} (Ctrl-C to stop)",
-        out_dir.display()
+        shared.out.display()
     );
     let _ = terminal.flush();
     drop(terminal);
-
-    let (sender, events) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(sender)
-        .map_err(|e| format!("cannot watch for changes: {e}"))?;
-    use notify::Watcher as _;
-    watcher
-        .watch(
-            &site.options.validate.root,
-            notify::RecursiveMode::Recursive,
-        )
-        .map_err(|e| {
-            format!(
-                "cannot watch `{}`: {e}",
-                site.options.validate.root.display()
-            )
-        })?;
-    // Templates inside the records folder are watched with it.
-    if let Some(templates) = site
-        .templates
-        .clone()
-        .filter(|t| !absolute(t).starts_with(absolute(&site.options.validate.root)))
-    {
-        watcher
-            .watch(&templates, notify::RecursiveMode::Recursive)
-            .map_err(|e| format!("cannot watch `{}`: {e}", templates.display()))?;
-    }
 
     while let Ok(first) = events.recv() {
         let received = Instant::now();
