@@ -239,9 +239,7 @@ fn typed<T: DeserializeOwned>(
             root.to_value()
         } else {
             let mut pruned = root.clone();
-            for steps in &shape.prune {
-                pruned.remove(steps);
-            }
+            pruned.remove_entries(&shape.prune);
             pruned.to_value()
         };
         match serde_yaml::from_value::<T>(value) {

@@ -80,9 +80,11 @@ impl Renderer {
     pub fn render<T: Serialize>(&self, template: &str, view: &T) -> Result<String, String> {
         let mut context = Context::from_serialize(view).map_err(|e| describe(&e))?;
         context.insert("stylesheet", &self.style);
-        self.tera
+        let html = self
+            .tera
             .render(template, &context)
-            .map_err(|e| describe(&e))
+            .map_err(|e| describe(&e))?;
+        Ok(without_hidden_controls(html))
     }
 }
 
@@ -157,6 +159,21 @@ fn date_words(
         Some(date) => tera::Value::String(crate::charts::date_long(date)),
         None => value.clone(),
     })
+}
+
+/// Record text may carry control characters (a bell, a NUL) that HTML does
+/// not allow, and bidirectional overrides that make `gpj.exe` read as
+/// `exe.jpg`. Neither belongs on a page a client reads: both are dropped.
+fn without_hidden_controls(html: String) -> String {
+    let hidden = |c: char| {
+        (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+    };
+    if html.contains(hidden) {
+        html.chars().filter(|c| !hidden(*c)).collect()
+    } else {
+        html
+    }
 }
 
 /// Tera's error with every cause, which is where the useful part is.

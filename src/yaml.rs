@@ -45,7 +45,7 @@ pub enum Step<'a> {
 }
 
 /// A step of a path kept beyond the tree it was taken from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum OwnedStep {
     Key(String),
     Index(usize),
@@ -203,30 +203,28 @@ impl Node {
         }
     }
 
-    /// Removes the mapping entry at `steps` (nothing when it is not there).
-    /// Only entries are removed, never list items, so the indices of every
-    /// other value stay as they were in the file.
-    pub fn remove(&mut self, steps: &[OwnedStep]) {
-        let Some((OwnedStep::Key(last), parents)) = steps.split_last() else {
-            return;
-        };
-        let mut node = self;
-        for step in parents {
-            let next = match (step, &mut node.kind) {
-                (OwnedStep::Key(key), NodeKind::Map(entries)) => entries
-                    .iter_mut()
-                    .find(|e| e.key == *key)
-                    .map(|e| &mut e.value),
-                (OwnedStep::Index(index), NodeKind::Seq(items)) => items.get_mut(*index),
-                _ => None,
-            };
-            match next {
-                Some(child) => node = child,
-                None => return,
+    /// Removes the mapping entries at `paths` (those that are there). Only
+    /// entries are removed, never list items, so the indices of every other
+    /// value stay as they were in the file. One pass per parent mapping, so
+    /// a record with thousands of unknown fields stays linear.
+    pub fn remove_entries(&mut self, paths: &[Vec<OwnedStep>]) {
+        let mut by_parent: std::collections::HashMap<
+            &[OwnedStep],
+            std::collections::HashSet<&str>,
+        > = std::collections::HashMap::new();
+        for path in paths {
+            if let Some((OwnedStep::Key(key), parent)) = path.split_last() {
+                by_parent.entry(parent).or_default().insert(key);
             }
         }
-        if let NodeKind::Map(entries) = &mut node.kind {
-            entries.retain(|e| e.key != *last);
+        for (parent, keys) in by_parent {
+            if let Some(Node {
+                kind: NodeKind::Map(entries),
+                ..
+            }) = descend_mut(self, parent)
+            {
+                entries.retain(|e| !keys.contains(e.key.as_str()));
+            }
         }
     }
 
@@ -538,6 +536,22 @@ impl Builder {
             keep
         });
     }
+}
+
+/// The node at `path` under `node`, for changing it.
+fn descend_mut<'a>(node: &'a mut Node, path: &[OwnedStep]) -> Option<&'a mut Node> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(node);
+    };
+    let child = match (first, &mut node.kind) {
+        (OwnedStep::Key(key), NodeKind::Map(entries)) => entries
+            .iter_mut()
+            .find(|e| e.key == *key)
+            .map(|e| &mut e.value),
+        (OwnedStep::Index(index), NodeKind::Seq(items)) => items.get_mut(*index),
+        _ => None,
+    }?;
+    descend_mut(child, rest)
 }
 
 fn count_nodes(node: &Node) -> usize {
