@@ -130,6 +130,16 @@ pub fn engagement(
     out: &mut Vec<Diagnostic>,
 ) -> Option<Loaded<crate::model::Engagement>> {
     let source = read_source(root, file, out)?;
+    engagement_from_source(source, out)
+}
+
+/// An engagement already read as text (the fuzz targets start here).
+pub fn engagement_from_source(
+    source: Source,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Loaded<crate::model::Engagement>> {
+    let file = source.file.clone();
+    let file = file.as_str();
     let split = match front_matter::split(&source.text) {
         Ok(split) => split,
         Err(error) => {

@@ -332,6 +332,45 @@ fn load_engagement(
     out: &mut Vec<Diagnostic>,
 ) -> Option<EngagementRecord> {
     let loaded = load::engagement(root, &file.file, out)?;
+    file.client?;
+    check_loaded(loaded, file, as_of, settings, out)
+}
+
+/// Everything `check` finds in one engagement file's text, as if it stood
+/// alone in a client folder (the fuzz targets and tests start here).
+pub fn check_engagement_text(
+    file: &str,
+    text: String,
+    as_of: Date,
+) -> (Option<EngagementRecord>, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let source = load::Source {
+        file: file.to_owned(),
+        text,
+    };
+    let slug = file
+        .rsplit('/')
+        .next()
+        .unwrap_or(file)
+        .trim_end_matches(".md")
+        .to_owned();
+    let entry = discover::EngagementFile {
+        slug,
+        file: file.to_owned(),
+        client: Some(0),
+    };
+    let record = load::engagement_from_source(source, &mut out)
+        .and_then(|loaded| check_loaded(loaded, &entry, as_of, Settings::default(), &mut out));
+    (record, out)
+}
+
+fn check_loaded(
+    loaded: load::Loaded<Engagement>,
+    file: &discover::EngagementFile,
+    as_of: Date,
+    settings: Settings,
+    out: &mut Vec<Diagnostic>,
+) -> Option<EngagementRecord> {
     let client = file.client?;
     let (Some(record), Some(tree)) = (&loaded.record, &loaded.tree) else {
         return None;
