@@ -61,6 +61,10 @@ pub struct CommonArgs {
     /// Say more about what is being done (counts and timings, on stderr).
     #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// A folder of templates overriding the built-in ones file by file
+    /// (`check` compiles them, to catch a broken template early).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
     /// Worker threads (default: one per core). Output is the same for any count.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
@@ -87,9 +91,6 @@ pub struct BuildArgs {
     /// `internal` writes everything; `client` only the client-facing pages.
     #[arg(long, value_enum, default_value = "internal")]
     pub audience: crate::pages::Audience,
-    /// A folder of templates overriding the built-in ones file by file.
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -66,6 +66,12 @@ fn check(args: &CheckArgs) -> u8 {
         Ok(repo) => repo,
         Err(code) => return code,
     };
+    // A broken template is found now rather than at the next build.
+    if (common.templates.is_some() || repo.config.templates.is_some())
+        && let Err(message) = renderer(common, &repo, &args.dir)
+    {
+        return cannot_run(&message);
+    }
     let started = std::time::Instant::now();
     let bar = progress(
         common,
@@ -148,6 +154,20 @@ fn progress(
     bar
 }
 
+/// The templates: `--templates`, else commonthread.yaml's `templates:`,
+/// over the built-in ones.
+fn renderer(
+    common: &CommonArgs,
+    repo: &validate::Repository,
+    dir: &std::path::Path,
+) -> Result<render::Renderer, String> {
+    let templates = common
+        .templates
+        .clone()
+        .or_else(|| repo.config.templates.as_ref().map(|t| dir.join(t.as_str())));
+    render::Renderer::new(templates.as_deref())
+}
+
 fn say(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
@@ -163,13 +183,7 @@ fn build(args: &BuildArgs) -> u8 {
         Ok(repo) => repo,
         Err(code) => return code,
     };
-    let templates = args.templates.clone().or_else(|| {
-        repo.config
-            .templates
-            .as_ref()
-            .map(|t| args.dir.join(t.as_str()))
-    });
-    let renderer = match render::Renderer::new(templates.as_deref()) {
+    let renderer = match renderer(common, &repo, &args.dir) {
         Ok(renderer) => renderer,
         Err(message) => return cannot_run(&message),
     };
@@ -419,12 +433,7 @@ fn audit(args: &AuditArgs) -> u8 {
     }
     let practice = repo.config.practice.as_ref().map(|p| p.as_str());
     let report = audit::combine(quarter, as_of, practice, clients);
-    let templates = repo
-        .config
-        .templates
-        .as_ref()
-        .map(|t| args.dir.join(t.as_str()));
-    let renderer = match render::Renderer::new(templates.as_deref()) {
+    let renderer = match renderer(common, &repo, &args.dir) {
         Ok(renderer) => renderer,
         Err(message) => return cannot_run(&message),
     };

@@ -660,3 +660,37 @@ fn the_attribute_reader_sees_what_a_browser_sees() {
         ["p", "a href=x"]
     );
 }
+
+#[test]
+fn check_compiles_the_templates_it_is_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("scorecard.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ title }}{% endblock content %}",
+    )
+    .unwrap();
+    let check = |templates: &Path| {
+        commonthread()
+            .arg("check")
+            .arg(samples())
+            .args(["--as-of", AS_OF, "--templates"])
+            .arg(templates)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(check(&templates).status.code(), Some(0));
+    std::fs::write(
+        templates.join("scorecard.html"),
+        "{% extends \"base.html\" %}{% block content %}{{ title {% endblock content %}",
+    )
+    .unwrap();
+    let broken = check(&templates);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("scorecard.html"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
+}
