@@ -166,7 +166,7 @@ impl Staging {
             .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
         let dir = parent.join(format!(".{name}.commonthread-new-{}", std::process::id()));
         let previous = parent.join(format!(".{name}.commonthread-old-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        remove_leftovers(parent, &name);
         std::fs::create_dir(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
         Ok(Staging {
             dir,
@@ -207,6 +207,28 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Folders a build that was killed left beside OUT (`.public.commonthread-new-123`,
+/// `-old-123`): named by us, for us, and never a user's.
+fn remove_leftovers(parent: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let ours = [".commonthread-new-", ".commonthread-old-"]
+            .iter()
+            .any(|kind| {
+                file_name
+                    .strip_prefix(&format!(".{name}{kind}"))
+                    .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+            });
+        if ours && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }

@@ -694,3 +694,63 @@ fn check_compiles_the_templates_it_is_given() {
         String::from_utf8_lossy(&broken.stderr)
     );
 }
+
+/// A build killed with SIGKILL in the middle leaves the previous OUT
+/// complete, and the next build clears what the killed one left beside it.
+#[test]
+fn a_build_killed_midway_leaves_the_previous_out_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    assert_eq!(build(&samples(), &out, &[]).0, 0);
+    let before = read_tree(&out);
+    // A repository big enough to be mid-build when the kill comes.
+    let big = tmp.path().join("big");
+    for c in 0..300 {
+        let client = big.join(format!("client-{c:03}"));
+        std::fs::create_dir_all(&client).unwrap();
+        std::fs::write(client.join("client.yaml"), format!("name: Client {c}\n")).unwrap();
+        for e in 0..4 {
+            let text = format!(
+                "---\ntitle: Engagement {e}\nstatus: prospect\nowner: O\nqualification: {{ decision: accept }}\nmilestones:\n  - {{ id: A, title: A, due: 2026-12-01, outcome: x }}\n---\nNotes.\n"
+            );
+            std::fs::write(client.join(format!("e{e}.md")), text).unwrap();
+        }
+    }
+    let mut killed = 0;
+    for delay in [50u64, 150, 300, 600] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("commonthread"))
+            .arg("build")
+            .arg(&big)
+            .args(["--as-of", AS_OF, "-q", "--out"])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if finished {
+            break;
+        }
+        killed += 1;
+        assert!(
+            read_tree(&out) == before,
+            "a kill after {delay} ms changed OUT"
+        );
+    }
+    assert!(killed > 0, "every build finished before it could be killed");
+    // The next build clears the leftovers and completes.
+    assert_eq!(build(&samples(), &out, &[]).0, 0);
+    let beside: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        beside
+            .iter()
+            .all(|n| !n.contains("commonthread-new") && !n.contains("commonthread-old")),
+        "{beside:?}"
+    );
+}
