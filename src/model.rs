@@ -77,6 +77,11 @@ pub fn date_short(date: Date) -> String {
     )
 }
 
+/// "4 May 2026", with the month shortened: for tables.
+pub fn date_medium(date: Date) -> String {
+    format!("{} {}", date_short(date), date.0.year())
+}
+
 pub const MONTHS: [&str; 12] = [
     "January",
     "February",

@@ -12,9 +12,10 @@
 
 use serde::Serialize;
 
-use crate::charts::{self, date_long, date_short, format_number};
+use crate::charts::{self, date_long, format_number};
 use crate::figures::{self, CheckState, EngagementFigures, Health, MetricStatus, MilestoneStatus};
 use crate::markdown;
+use crate::model::date_medium;
 use crate::model::{Client, Date, Engagement, Status, Text};
 
 /// What every page's header and footer need.
@@ -225,11 +226,11 @@ fn milestone_rows(e: &Engagement, f: &EngagementFigures) -> Vec<MilestoneRow> {
                 title_html: markdown::inline_html(m.title.as_str()),
                 outcome_html: md_inline(m.outcome.as_ref()),
                 result_html: md_inline(m.result.as_ref()),
-                due: date_short(m.due) + " " + &m.due.0.year().to_string(),
+                due: date_medium(m.due),
                 done: m
                     .done
                     .filter(|_| mf.status == MilestoneStatus::Done)
-                    .map(|d| date_short(d) + " " + &d.0.year().to_string()),
+                    .map(date_medium),
                 status: mf.status.as_str(),
                 status_text,
             }
@@ -256,7 +257,7 @@ fn updates_view(e: &Engagement, f: &EngagementFigures, as_of: Date) -> Option<Up
             entries
                 .into_iter()
                 .map(|l| UpdateRow {
-                    date: date_short(l.date) + " " + &l.date.0.year().to_string(),
+                    date: date_medium(l.date),
                     summary_html: markdown::inline_html(l.summary.as_str()),
                     channel: l.channel.as_ref().map(Text::to_string),
                     milestone: l.milestone.as_ref().map(Text::to_string),
@@ -430,9 +431,7 @@ fn metric_cards(e: &Engagement, f: &EngagementFigures, as_of: Date) -> Vec<Metri
                 baseline: format_number(m.baseline, unit),
                 target: format_number(m.target, unit),
                 current: mf.current.map(|(_, v)| format_number(v, unit)),
-                current_date: mf
-                    .current
-                    .map(|(d, _)| date_short(d) + " " + &d.0.year().to_string()),
+                current_date: mf.current.map(|(d, _)| date_medium(d)),
                 progress_percent,
                 bar_percent: figures::round_to(
                     mf.progress.unwrap_or(0.0).clamp(0.0, 1.0) * 100.0,
