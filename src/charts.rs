@@ -1001,10 +1001,8 @@ pub fn metric_chart(
     as_of: Date,
     unit: &str,
 ) -> Option<String> {
-    let mut points: Vec<(Date, f64)> = metric
-        .measurements
-        .iter()
-        .filter(|m| m.date <= as_of)
+    let mut points: Vec<(Date, f64)> = crate::figures::readings(metric, as_of)
+        .into_iter()
         .map(|m| (m.date, m.value))
         .collect();
     if points.is_empty() {

@@ -75,6 +75,11 @@ pub struct CheckArgs {
     /// The records folder.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    /// Compare every record with its version at REV (a commit, tag or
+    /// branch of the records' git repository): goalposts moved, history
+    /// rewritten, milestones slipped or undone.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -91,6 +96,12 @@ pub struct BuildArgs {
     /// `internal` writes everything; `client` only the client-facing pages.
     #[arg(long, value_enum, default_value = "internal")]
     pub audience: crate::pages::Audience,
+    /// Compare every record with its version at REV (a commit, tag or
+    /// branch of the records' git repository): goalposts moved, history
+    /// rewritten, milestones slipped or undone; the reports add
+    /// what changed since REV.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -61,15 +61,64 @@ pub fn expected(start: Option<Date>, end: Option<Date>, as_of: Date) -> f64 {
     (as_of.days_since(start) as f64 / length as f64).clamp(0.0, 1.0)
 }
 
-/// The latest measurement on or before `as_of`; on a tie, the later in the file.
-pub fn current(metric: &Metric, as_of: Date) -> Option<(Date, f64)> {
-    metric
+/// One point of a metric as known on the as-of date: a measurement, with
+/// the value of its latest correction when it has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading<'a> {
+    pub date: Date,
+    pub value: f64,
+    /// Its place in the file (ties on a date go to the later one).
+    pub index: usize,
+    pub note: Option<&'a crate::model::Text>,
+    /// The value first recorded and the day of the correction, when corrected.
+    pub corrected: Option<(f64, Date)>,
+}
+
+/// A metric's measurements on or before `as_of`, in date order (file order
+/// on a tie), corrections applied: a measurement with `corrects: DATE`
+/// replaces the value of the measurement of that date from its own date
+/// on, and is not a point of its own.
+pub fn readings(metric: &Metric, as_of: Date) -> Vec<Reading<'_>> {
+    let mut points: Vec<Reading<'_>> = metric
         .measurements
         .iter()
         .enumerate()
-        .filter(|(_, m)| m.date <= as_of)
-        .max_by_key(|(i, m)| (m.date, *i))
-        .map(|(_, m)| (m.date, m.value))
+        .filter(|(_, m)| m.corrects.is_none() && m.date <= as_of)
+        .map(|(index, m)| Reading {
+            date: m.date,
+            value: m.value,
+            index,
+            note: m.note.as_ref(),
+            corrected: None,
+        })
+        .collect();
+    let mut corrections: Vec<(usize, &crate::model::Measurement)> = metric
+        .measurements
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.corrects.is_some() && m.date <= as_of)
+        .collect();
+    corrections.sort_by_key(|(i, m)| (m.date, *i));
+    for (_, correction) in corrections {
+        for point in points
+            .iter_mut()
+            .filter(|p| Some(p.date) == correction.corrects)
+        {
+            let first = point.corrected.map_or(point.value, |(was, _)| was);
+            point.corrected = Some((first, correction.date));
+            point.value = correction.value;
+            if correction.note.is_some() {
+                point.note = correction.note.as_ref();
+            }
+        }
+    }
+    points.sort_by_key(|p| (p.date, p.index));
+    points
+}
+
+/// The latest reading on or before `as_of`; on a tie, the later in the file.
+pub fn current(metric: &Metric, as_of: Date) -> Option<(Date, f64)> {
+    readings(metric, as_of).last().map(|p| (p.date, p.value))
 }
 
 pub fn progress(baseline: f64, target: f64, current: f64) -> f64 {
@@ -753,8 +802,10 @@ mod tests {
                     date: d(date),
                     value: *value,
                     note: None,
+                    corrects: None,
                 })
                 .collect(),
+            rebaselined: Vec::new(),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod discover;
 pub mod figures;
 pub mod front_matter;
+pub mod history;
 pub mod load;
 pub mod markdown;
 pub mod model;
@@ -62,7 +63,7 @@ pub fn run(cli: Cli) -> u8 {
 
 fn check(args: &CheckArgs) -> u8 {
     let common = &args.common;
-    let repo = match open_repository(common, &args.dir, Vec::new()) {
+    let repo = match open_repository(common, &args.dir, Vec::new(), args.since.clone(), false) {
         Ok(repo) => repo,
         Err(code) => return code,
     };
@@ -99,6 +100,8 @@ fn open_repository(
     common: &CommonArgs,
     dir: &std::path::Path,
     skip: Vec<std::path::PathBuf>,
+    since: Option<String>,
+    provenance: bool,
 ) -> Result<validate::Repository, u8> {
     let as_of = as_of(common.as_of).map_err(|message| cannot_run(&message))?;
     if let Some(jobs) = common.jobs {
@@ -112,6 +115,8 @@ fn open_repository(
         as_of,
         clients: common.clients.clone(),
         skip,
+        since,
+        provenance,
     };
     let repo = validate::open(&options).map_err(|fatal| cannot_run(&fatal.to_string()))?;
     if common.verbose {
@@ -179,7 +184,13 @@ fn build(args: &BuildArgs) -> u8 {
     if let Err(message) = output::check_target(&args.out, &args.dir) {
         return cannot_run(&message);
     }
-    let repo = match open_repository(common, &args.dir, vec![args.out.clone()]) {
+    let repo = match open_repository(
+        common,
+        &args.dir,
+        vec![args.out.clone()],
+        args.since.clone(),
+        true,
+    ) {
         Ok(repo) => repo,
         Err(code) => return code,
     };
@@ -194,7 +205,7 @@ fn build(args: &BuildArgs) -> u8 {
     let settings = pages::Settings {
         as_of: repo.as_of,
         audience: args.audience,
-        commit: None,
+        commit: repo.provenance.as_ref(),
     };
     let started = std::time::Instant::now();
     // Each client is loaded, checked, rendered into the staging folder and
@@ -328,7 +339,13 @@ fn join_json_parts(repo: &validate::Repository, staging: &output::Staging) -> Re
         .map_err(|e| format!("cannot write engagements.json: {e}"))?;
     let mut writer = std::io::BufWriter::new(file);
     let practice = repo.config.practice.as_ref().map(|p| p.as_str());
-    pages::write_engagements_json(&mut writer, practice, repo.as_of, parts)?;
+    pages::write_engagements_json(
+        &mut writer,
+        practice,
+        repo.as_of,
+        repo.provenance.as_ref(),
+        parts,
+    )?;
     drop(writer);
     match std::fs::remove_dir_all(&parts_dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -354,6 +371,9 @@ fn serve(args: &ServeArgs) -> u8 {
             as_of,
             clients: args.clients.clone(),
             skip: vec![args.out.clone()],
+            since: None,
+            // A preview of records being edited: no commit to speak of.
+            provenance: false,
         },
         out: args.out.clone(),
         templates: args.templates.clone(),
@@ -379,7 +399,7 @@ fn audit(args: &AuditArgs) -> u8 {
     if let Err(message) = output::check_target(&args.out, &args.dir) {
         return cannot_run(&message);
     }
-    let repo = match open_repository(common, &args.dir, vec![args.out.clone()]) {
+    let repo = match open_repository(common, &args.dir, vec![args.out.clone()], None, true) {
         Ok(repo) => repo,
         Err(code) => return code,
     };
@@ -445,7 +465,8 @@ fn audit(args: &AuditArgs) -> u8 {
         as_of_words: charts::date_long(as_of.min(quarter.last_day())),
         internal: true,
         root: "../".into(),
-        commit: None,
+        commit: repo.provenance.as_ref().map(|c| c.short().to_owned()),
+        uncommitted: repo.provenance.as_ref().is_some_and(|c| c.uncommitted),
     };
     #[derive(serde::Serialize)]
     struct AuditPage<'a> {

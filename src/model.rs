@@ -370,6 +370,26 @@ pub struct Metric {
     pub weight: Option<f64>,
     #[serde(default)]
     pub measurements: Vec<Measurement>,
+    /// Agreed changes of the baseline or target, each with the values it
+    /// replaced (what `check --since` needs to accept a moved goalpost).
+    #[serde(default)]
+    pub rebaselined: Vec<Rebaseline>,
+}
+
+/// A baseline or target changed with the client's agreement.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rebaseline {
+    /// The day it was agreed.
+    pub date: Date,
+    /// Why the goalpost moved.
+    pub reason: Text,
+    /// Who agreed to it, on both sides.
+    pub agreed_by: Vec<Text>,
+    /// The baseline before this change (when the baseline changed).
+    pub old_baseline: Option<f64>,
+    /// The target before this change (when the target changed).
+    pub old_target: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
@@ -378,6 +398,9 @@ pub struct Measurement {
     pub date: Date,
     pub value: f64,
     pub note: Option<Text>,
+    /// This measurement corrects the one of that date (measurements are
+    /// append-only: a wrong value is corrected, never rewritten).
+    pub corrects: Option<Date>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]

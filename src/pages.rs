@@ -23,7 +23,8 @@ pub enum Audience {
 pub struct Settings<'a> {
     pub as_of: Date,
     pub audience: Audience,
-    pub commit: Option<&'a str>,
+    /// The records' commit (None outside git).
+    pub commit: Option<&'a crate::history::Provenance>,
 }
 
 /// What a rendered client leaves for the pages that span every client.
@@ -54,7 +55,8 @@ fn page_info(
         as_of_words: date_long(settings.as_of),
         internal,
         root: "../".repeat(depth),
-        commit: settings.commit.map(str::to_owned),
+        commit: settings.commit.map(|c| c.short().to_owned()),
+        uncommitted: settings.commit.is_some_and(|c| c.uncommitted),
     }
 }
 
@@ -234,13 +236,21 @@ pub fn write_engagements_json(
     out: &mut dyn std::io::Write,
     practice: Option<&str>,
     as_of: Date,
+    commit: Option<&crate::history::Provenance>,
     parts: impl Iterator<Item = Result<Vec<u8>, String>>,
 ) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("cannot write engagements.json: {e}");
     let practice = serde_json::to_string(&practice).map_err(|e| e.to_string())?;
+    let commit = match commit {
+        Some(c) => format!(
+            "{{ \"id\": \"{}\", \"uncommitted_changes\": {} }}",
+            c.commit, c.uncommitted
+        ),
+        None => "null".to_owned(),
+    };
     write!(
         out,
-        "{{\n  \"as_of\": \"{as_of}\",\n  \"practice\": {practice},\n  \"clients\": ["
+        "{{\n  \"as_of\": \"{as_of}\",\n  \"practice\": {practice},\n  \"commit\": {commit},\n  \"clients\": ["
     )
     .map_err(fail)?;
     let mut first = true;

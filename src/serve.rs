@@ -357,6 +357,7 @@ impl Site {
             &mut json,
             practice,
             self.repo.as_of,
+            self.repo.provenance.as_ref(),
             order
                 .into_iter()
                 .map(|s| Ok(s.json_part.as_bytes().to_vec())),

@@ -7,12 +7,14 @@
 //! loaded with its engagements, used, and dropped. Memory holds one
 //! client's records per worker, never the whole repository.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Summary};
 use crate::discover::{self, Inventory};
+use crate::history::{DueMove, Lookup, Provenance, Since};
 use crate::load;
 use crate::model::{Client, Config, Date, Engagement};
 use crate::rules::{self, engagement::Settings};
@@ -27,6 +29,10 @@ pub struct Options {
     pub clients: Vec<String>,
     /// Folders never read (the output folder).
     pub skip: Vec<PathBuf>,
+    /// `--since REV`: compare every engagement with its version at REV.
+    pub since: Option<String>,
+    /// Find the records' commit for the pages' footers.
+    pub provenance: bool,
 }
 
 /// A client whose `client.yaml` could be read.
@@ -47,6 +53,29 @@ pub struct EngagementRecord {
     pub body: String,
     /// The front matter's tree, for the positions behind "file order".
     pub tree: crate::yaml::Node,
+    /// With `--since`: what the engagement was at REV.
+    pub history: Option<EngagementHistory>,
+}
+
+/// An engagement compared with its version at `--since REV`.
+#[derive(Debug)]
+pub struct EngagementHistory {
+    pub then: Then,
+    /// Each moved milestone's due-date changes since REV, oldest first.
+    pub moves: HashMap<String, Vec<DueMove>>,
+}
+
+/// What the engagement was at REV.
+#[derive(Debug)]
+pub enum Then {
+    /// The same text as now.
+    Same,
+    /// Another version (boxed: most engagements are `Same`).
+    Was(Box<Engagement>),
+    /// There was no such engagement.
+    New,
+    /// The file at REV could not be read as an engagement.
+    Unreadable,
 }
 
 /// What spans the whole repository, read before any client is loaded.
@@ -64,6 +93,10 @@ pub struct Repository {
     /// Problems found before any record is read: the walk, the settings,
     /// slugs, duplicates, files under no client.
     pub diagnostics: Vec<Diagnostic>,
+    /// With `--since REV`: the records at REV.
+    pub since: Option<Since>,
+    /// The records' commit, when asked for and in a git work tree.
+    pub provenance: Option<Provenance>,
 }
 
 /// One client and its engagements, loaded and checked.
@@ -90,7 +123,13 @@ impl ClientUnit {
 pub enum Fatal {
     NotAFolder(PathBuf),
     Unreadable(PathBuf, String),
-    UnknownClient { slug: String, known: Vec<String> },
+    UnknownClient {
+        slug: String,
+        known: Vec<String>,
+    },
+    /// `--since` could not be honoured (no repository, unknown revision,
+    /// shallow clone); the text says what to do.
+    History(String),
 }
 
 impl std::fmt::Display for Fatal {
@@ -106,6 +145,7 @@ impl std::fmt::Display for Fatal {
                 "cannot read the records folder `{}`: {reason}",
                 path.display()
             ),
+            Fatal::History(message) => f.write_str(message),
             Fatal::UnknownClient { slug, known } => {
                 write!(f, "there is no client `{slug}` in the records")?;
                 match crate::suggest::closest(slug, known.iter().map(String::as_str)) {
@@ -137,6 +177,20 @@ pub fn open(options: &Options) -> Result<Repository, Fatal> {
     };
     rules::repository::check(&inventory, &mut diagnostics);
     rules::repository::apply_levels(&config, &mut diagnostics);
+    let git = if options.since.is_some() || options.provenance {
+        crate::history::open(root)
+    } else {
+        None
+    };
+    let since = match (&options.since, &git) {
+        (None, _) => None,
+        (Some(_), None) => return Err(Fatal::History(crate::history::not_a_repository(root))),
+        (Some(rev), Some(git)) => Some(git.since(rev).map_err(Fatal::History)?),
+    };
+    let provenance = match (&git, options.provenance) {
+        (Some(git), true) => git.provenance(root, &inventory),
+        _ => None,
+    };
     let mut members = vec![Vec::new(); inventory.clients.len()];
     let mut orphans = Vec::new();
     for (i, engagement) in inventory.engagements.iter().enumerate() {
@@ -154,6 +208,8 @@ pub fn open(options: &Options) -> Result<Repository, Fatal> {
         members,
         orphans,
         diagnostics,
+        since,
+        provenance,
     })
 }
 
@@ -183,6 +239,7 @@ impl Repository {
                     &self.inventory.engagements[i],
                     self.as_of,
                     self.settings,
+                    self.since.as_ref().map(|since| (since, dir.slug.as_str())),
                     &mut found,
                 );
                 (record, found)
@@ -329,11 +386,16 @@ fn load_engagement(
     file: &discover::EngagementFile,
     as_of: Date,
     settings: Settings,
+    since: Option<(&Since, &str)>,
     out: &mut Vec<Diagnostic>,
 ) -> Option<EngagementRecord> {
     let loaded = load::engagement(root, &file.file, out)?;
     file.client?;
-    check_loaded(loaded, file, as_of, settings, out)
+    let history = since.map(|(since, client)| {
+        let lookup = since.lookup(&file.file, client, &file.slug, &loaded.source.text);
+        (since, lookup)
+    });
+    check_loaded(loaded, file, as_of, settings, history, out)
 }
 
 /// Everything `check` finds in one engagement file's text, as if it stood
@@ -359,8 +421,9 @@ pub fn check_engagement_text(
         file: file.to_owned(),
         client: Some(0),
     };
-    let record = load::engagement_from_source(source, &mut out)
-        .and_then(|loaded| check_loaded(loaded, &entry, as_of, Settings::default(), &mut out));
+    let record = load::engagement_from_source(source, &mut out).and_then(|loaded| {
+        check_loaded(loaded, &entry, as_of, Settings::default(), None, &mut out)
+    });
     (record, out)
 }
 
@@ -369,6 +432,7 @@ fn check_loaded(
     file: &discover::EngagementFile,
     as_of: Date,
     settings: Settings,
+    history: Option<(&Since, Lookup)>,
     out: &mut Vec<Diagnostic>,
 ) -> Option<EngagementRecord> {
     let client = file.client?;
@@ -383,6 +447,7 @@ fn check_loaded(
         settings,
     };
     rules::engagement::check(record, &context, out);
+    let history = history.map(|(since, lookup)| compare(since, lookup, record, &context, out));
     // A field left out for being wrong is reported once, as wrong; what the
     // rules would say about its absence is noise.
     if !loaded.pruned.is_empty() {
@@ -407,5 +472,44 @@ fn check_loaded(
         record: loaded.record?,
         body,
         tree: loaded.tree?,
+        history,
     })
+}
+
+/// The history rules for one engagement, and what it was at REV.
+fn compare(
+    since: &Since,
+    lookup: Lookup,
+    now: &Engagement,
+    context: &rules::engagement::Context<'_>,
+    out: &mut Vec<Diagnostic>,
+) -> EngagementHistory {
+    let past = match lookup {
+        Lookup::Unchanged => {
+            return EngagementHistory {
+                then: Then::Same,
+                moves: HashMap::new(),
+            };
+        }
+        Lookup::New => {
+            return EngagementHistory {
+                then: Then::New,
+                moves: HashMap::new(),
+            };
+        }
+        Lookup::Changed(past) => past,
+    };
+    let moves = since.due_moves(&past, context.file, now, context.as_of);
+    let then = match past.record {
+        Some(then) => {
+            let compared = rules::history::Compared {
+                rev: &since.rev,
+                moves: &moves,
+            };
+            rules::history::check(now, &then, &compared, context, out);
+            Then::Was(Box::new(then))
+        }
+        None => Then::Unreadable,
+    };
+    EngagementHistory { then, moves }
 }

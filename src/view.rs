@@ -29,7 +29,10 @@ pub struct PageInfo {
     pub internal: bool,
     /// Relative path from the page to OUT's root ("", "../", "../../").
     pub root: String,
+    /// The records' commit, short.
     pub commit: Option<String>,
+    /// Some record differs from that commit.
+    pub uncommitted: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -381,6 +384,8 @@ pub struct MeasurementRow {
     pub date: String,
     pub value: String,
     pub note_html: Option<String>,
+    /// "corrected on 3 June 2026 (first recorded as 45 days)".
+    pub corrected: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -441,18 +446,17 @@ fn metric_cards(e: &Engagement, f: &EngagementFigures, as_of: Date) -> Vec<Metri
                 expected_label,
                 summary,
                 chart_svg: charts::metric_chart(m, mf, e.start, e.end, as_of, unit),
-                measurements: {
-                    let mut rows: Vec<_> =
-                        m.measurements.iter().filter(|x| x.date <= as_of).collect();
-                    rows.sort_by_key(|x| x.date);
-                    rows.into_iter()
-                        .map(|x| MeasurementRow {
-                            date: date_long(x.date),
-                            value: format_number(x.value, unit),
-                            note_html: md_inline(x.note.as_ref()),
-                        })
-                        .collect()
-                },
+                measurements: figures::readings(m, as_of)
+                    .into_iter()
+                    .map(|x| MeasurementRow {
+                        date: date_long(x.date),
+                        value: format_number(x.value, unit),
+                        note_html: md_inline(x.note),
+                        corrected: x.corrected.map(|(was, on)| {
+                            format!("corrected on {} (first recorded as {})", date_long(on), format_number(was, unit))
+                        }),
+                    })
+                    .collect(),
             }
         })
         .collect()

@@ -1,12 +1,27 @@
 //! `commonthread audit` on a fixture whose answers were worked out by hand
 //! (see the comments), through the real binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use tempfile::TempDir;
 
 use assert_cmd::Command;
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit")
+/// A copy of the records outside this project's git repository, so the
+/// pages carry no commit id (that is tested with repositories of its own).
+fn fixture() -> TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit");
+    for entry in walkdir::WalkDir::new(&from) {
+        let entry = entry.unwrap();
+        let to = copy.path().join(entry.path().strip_prefix(&from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    copy
 }
 
 fn audit(dir: &Path, out: &Path, quarter: &str, as_of: &str) -> (i32, String) {
@@ -29,7 +44,7 @@ fn audit(dir: &Path, out: &Path, quarter: &str, as_of: &str) -> (i32, String) {
 fn q3() -> (tempfile::TempDir, serde_json::Value, String, String) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("public");
-    let (code, stderr) = audit(&fixture(), &out, "2026-Q3", "2026-11-16");
+    let (code, stderr) = audit(fixture().path(), &out, "2026-Q3", "2026-11-16");
     assert_eq!(code, 0, "{stderr}");
     let json =
         serde_json::from_str(&std::fs::read_to_string(out.join("audit/2026-Q3.json")).unwrap())
@@ -185,7 +200,7 @@ fn csv_has_a_row_per_engagement_and_html_says_the_same() {
 fn a_running_quarter_is_audited_as_of_today_and_a_future_one_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("public");
-    let (code, stderr) = audit(&fixture(), &out, "2026-Q3", "2026-08-20");
+    let (code, stderr) = audit(fixture().path(), &out, "2026-Q3", "2026-08-20");
     assert_eq!(code, 0, "{stderr}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("audit/2026-Q3.json")).unwrap())
@@ -193,7 +208,7 @@ fn a_running_quarter_is_audited_as_of_today_and_a_future_one_is_refused() {
     assert_eq!(json["as_of"], "2026-08-20");
     // D (done 28 Sep) and the 10 Sep update have not happened yet.
     assert_eq!(json["totals"]["milestones_done"], 1);
-    let (code, stderr) = audit(&fixture(), &out, "2027-Q1", "2026-11-16");
+    let (code, stderr) = audit(fixture().path(), &out, "2027-Q1", "2026-11-16");
     assert_eq!(code, 2);
     assert!(stderr.contains("has not begun"), "{stderr}");
 }
@@ -202,7 +217,7 @@ fn a_running_quarter_is_audited_as_of_today_and_a_future_one_is_refused() {
 fn quarter_mistakes_are_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     for bad in ["2026-Q5", "Q3-2026", "2026-3", "2026Q3", "last"] {
-        let (code, stderr) = audit(&fixture(), &tmp.path().join("out"), bad, "2026-11-16");
+        let (code, stderr) = audit(fixture().path(), &tmp.path().join("out"), bad, "2026-11-16");
         assert_eq!(code, 2, "{bad}");
         assert!(stderr.contains("YYYY-Qn"), "{bad}: {stderr}");
     }
@@ -217,14 +232,14 @@ fn audits_and_builds_share_the_output_folder() {
         Command::cargo_bin("commonthread")
             .unwrap()
             .arg("build")
-            .arg(fixture())
+            .arg(fixture().path())
             .args(["--as-of", "2026-11-16", "--out"])
             .arg(out)
             .output()
             .unwrap()
     };
     assert!(build(&out).status.success());
-    assert_eq!(audit(&fixture(), &out, "2026-Q3", "2026-11-16").0, 0);
+    assert_eq!(audit(fixture().path(), &out, "2026-Q3", "2026-11-16").0, 0);
     assert!(
         out.join("index.html").exists(),
         "the audit removed the build"
@@ -238,5 +253,8 @@ fn audits_and_builds_share_the_output_folder() {
     let foreign = tmp.path().join("mine");
     std::fs::create_dir(&foreign).unwrap();
     std::fs::write(foreign.join("keep.txt"), "x").unwrap();
-    assert_eq!(audit(&fixture(), &foreign, "2026-Q3", "2026-11-16").0, 2);
+    assert_eq!(
+        audit(fixture().path(), &foreign, "2026-Q3", "2026-11-16").0,
+        2
+    );
 }

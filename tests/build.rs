@@ -10,8 +10,21 @@ use tempfile::TempDir;
 
 const AS_OF: &str = "2026-11-16";
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-engagements")
+/// A copy of the records outside this project's git repository, so the
+/// pages carry no commit id (that is tested with repositories of its own).
+fn samples() -> TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-engagements");
+    for entry in walkdir::WalkDir::new(&from) {
+        let entry = entry.unwrap();
+        let to = copy.path().join(entry.path().strip_prefix(&from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    copy
 }
 
 fn commonthread() -> Command {
@@ -80,7 +93,7 @@ fn write_repo(files: &[(&str, &str)]) -> TempDir {
 fn built_samples() -> (TempDir, BTreeMap<String, Vec<u8>>) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("public");
-    let (code, stdout, stderr) = build(&samples(), &out, &[]);
+    let (code, stdout, stderr) = build(samples().path(), &out, &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let files = read_tree(&out);
     (tmp, files)
@@ -245,8 +258,8 @@ fn pages_are_self_contained() {
 fn two_builds_are_byte_identical() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    assert_eq!(build(&samples(), &a, &[]).0, 0);
-    assert_eq!(build(&samples(), &b, &[]).0, 0);
+    assert_eq!(build(samples().path(), &a, &[]).0, 0);
+    assert_eq!(build(samples().path(), &b, &[]).0, 0);
     let (first, second) = (read_tree(&a), read_tree(&b));
     assert_eq!(
         first.keys().collect::<Vec<_>>(),
@@ -261,13 +274,13 @@ fn two_builds_are_byte_identical() {
 fn one_thread_and_many_give_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let (one, many) = (tmp.path().join("one"), tmp.path().join("many"));
-    assert_eq!(build(&samples(), &one, &["--jobs", "1"]).0, 0);
-    assert_eq!(build(&samples(), &many, &["--jobs", "4"]).0, 0);
+    assert_eq!(build(samples().path(), &one, &["--jobs", "1"]).0, 0);
+    assert_eq!(build(samples().path(), &many, &["--jobs", "4"]).0, 0);
     assert!(
         read_tree(&one) == read_tree(&many),
         "--jobs 1 and --jobs 4 differ"
     );
-    assert_eq!(build(&samples(), &one, &["--jobs", "0"]).0, 2);
+    assert_eq!(build(samples().path(), &one, &["--jobs", "0"]).0, 2);
 }
 
 const CLIENT: &str = "name: Acme Logistics\nnotes: CANARY-client-notes\n";
@@ -484,7 +497,7 @@ fn internal_fields_never_reach_client_pages() {
 fn client_audience_writes_only_client_pages() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("public");
-    let (code, _, stderr) = build(&samples(), &out, &["--audience", "client"]);
+    let (code, _, stderr) = build(samples().path(), &out, &["--audience", "client"]);
     assert_eq!(code, 0, "{stderr}");
     let files = read_tree(&out);
     assert!(!files.contains_key("index.html"));
@@ -513,7 +526,7 @@ fn client_audience_writes_only_client_pages() {
 fn records_with_errors_are_not_rendered_and_out_is_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("public");
-    assert_eq!(build(&samples(), &out, &[]).0, 0);
+    assert_eq!(build(samples().path(), &out, &[]).0, 0);
     let before = read_tree(&out);
     let repo = write_repo(&[
         ("acme/client.yaml", "name: Acme\n"),
@@ -533,7 +546,7 @@ fn records_with_errors_are_not_rendered_and_out_is_kept() {
 fn a_build_that_fails_midway_leaves_the_previous_out_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("public");
-    assert_eq!(build(&samples(), &out, &[]).0, 0);
+    assert_eq!(build(samples().path(), &out, &[]).0, 0);
     let before = read_tree(&out);
     // A template that fails while rendering the scorecards, after others rendered.
     let templates = tmp.path().join("templates");
@@ -544,7 +557,7 @@ fn a_build_that_fails_midway_leaves_the_previous_out_as_it_was() {
     )
     .unwrap();
     let (code, _, stderr) = build(
-        &samples(),
+        samples().path(),
         &out,
         &["--templates", templates.to_str().unwrap()],
     );
@@ -575,7 +588,7 @@ fn templates_override_the_built_in_ones_file_by_file() {
     .unwrap();
     let out = tmp.path().join("public");
     let (code, _, stderr) = build(
-        &samples(),
+        samples().path(),
         &out,
         &["--templates", templates.to_str().unwrap()],
     );
@@ -598,7 +611,7 @@ fn a_foreign_non_empty_out_is_refused_and_kept() {
     let out = tmp.path().join("thesis");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("chapter-1.docx"), "five years of work").unwrap();
-    let (code, _, stderr) = build(&samples(), &out, &[]);
+    let (code, _, stderr) = build(samples().path(), &out, &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("refusing to replace"), "{stderr}");
     assert_eq!(
@@ -674,7 +687,7 @@ fn check_compiles_the_templates_it_is_given() {
     let check = |templates: &Path| {
         commonthread()
             .arg("check")
-            .arg(samples())
+            .arg(samples().path())
             .args(["--as-of", AS_OF, "--templates"])
             .arg(templates)
             .output()
@@ -701,7 +714,7 @@ fn check_compiles_the_templates_it_is_given() {
 fn a_build_killed_midway_leaves_the_previous_out_complete() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("public");
-    assert_eq!(build(&samples(), &out, &[]).0, 0);
+    assert_eq!(build(samples().path(), &out, &[]).0, 0);
     let before = read_tree(&out);
     // A repository big enough to be mid-build when the kill comes.
     let big = tmp.path().join("big");
@@ -742,7 +755,7 @@ fn a_build_killed_midway_leaves_the_previous_out_complete() {
     }
     assert!(killed > 0, "every build finished before it could be killed");
     // The next build clears the leftovers and completes.
-    assert_eq!(build(&samples(), &out, &[]).0, 0);
+    assert_eq!(build(samples().path(), &out, &[]).0, 0);
     let beside: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

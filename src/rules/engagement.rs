@@ -34,12 +34,22 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     /// A finding about a whole section, placed at its key.
-    fn at_key(&self, rule: &'static Rule, steps: &[Step<'_>], message: String) -> Diagnostic {
+    pub(crate) fn at_key(
+        &self,
+        rule: &'static Rule,
+        steps: &[Step<'_>],
+        message: String,
+    ) -> Diagnostic {
         Diagnostic::new(rule, self.file, self.tree.locate_key(steps), message)
             .path(crate::yaml::format_path(steps))
     }
 
-    fn at(&self, rule: &'static Rule, steps: &[Step<'_>], message: String) -> Diagnostic {
+    pub(crate) fn at(
+        &self,
+        rule: &'static Rule,
+        steps: &[Step<'_>],
+        message: String,
+    ) -> Diagnostic {
         Diagnostic::new(rule, self.file, self.tree.locate(steps), message)
             .path(crate::yaml::format_path(steps))
     }
@@ -282,6 +292,43 @@ fn metrics(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
         for (j, measurement) in metric.measurements.iter().enumerate() {
+            if let Some(corrected) = measurement.corrects {
+                let original = metric
+                    .measurements
+                    .iter()
+                    .enumerate()
+                    .any(|(k, m)| k != j && m.date == corrected && m.corrects.is_none());
+                if !original {
+                    let dates: Vec<String> = metric
+                        .measurements
+                        .iter()
+                        .filter(|m| m.corrects.is_none())
+                        .map(|m| m.date.to_string())
+                        .collect();
+                    out.push(
+                        ctx.at(
+                            rules::CORRECTION_WITHOUT_ORIGINAL,
+                            &[
+                                K("success"),
+                                K("metrics"),
+                                I(i),
+                                K("measurements"),
+                                I(j),
+                                K("corrects"),
+                            ],
+                            format!(
+                                "this measurement corrects {corrected}, but metric `{}` has no measurement of that date",
+                                metric.id
+                            ),
+                        )
+                        .help(if dates.is_empty() {
+                            "remove `corrects:`: there is no earlier measurement to correct".to_owned()
+                        } else {
+                            format!("use the date of the measurement being corrected: {}", dates.join(", "))
+                        }),
+                    );
+                }
+            }
             let before_start = e.start.is_some_and(|start| measurement.date < start);
             if before_start || measurement.date > ctx.as_of {
                 let why = if before_start {

@@ -2,6 +2,7 @@
 //! docs) and the checks that apply the rules to loaded records.
 
 pub mod engagement;
+pub mod history;
 pub mod repository;
 
 /// Whether a rule finds records that are wrong (errors, level fixed) or
@@ -93,6 +94,18 @@ rule!(REFUND_REASON_MISSING, "refund-reason-missing", Error,
     when: "a partial or full refund without a reason",
     why: "A refund is a promise kept; the client and the practice both need to know why it was owed.",
     fix: "Add `refund_reason:` to the review, saying what was not delivered.");
+rule!(CORRECTION_WITHOUT_ORIGINAL, "correction-without-original", Error,
+    when: "a measurement `corrects:` a date on which its metric has no other measurement",
+    why: "A correction replaces the value of one earlier measurement; pointing at no measurement would silently add a point instead.",
+    fix: "Set `corrects:` to the date of the measurement being corrected, or remove `corrects:` if this is a new measurement.");
+rule!(GOALPOST_MOVED, "goalpost-moved", Error,
+    when: "with --since REV: a metric's baseline or target differs from REV without a `rebaselined:` entry naming the old value",
+    why: "Success agreed as a number only means something if nobody quietly moves the number; a change the client agreed to is recorded with who, when and why.",
+    fix: "Put the value back, or, if the client agreed the change, add to the metric `rebaselined: [{ date: YYYY-MM-DD, reason: ..., agreed_by: [...], old_baseline: ..., old_target: ... }]`.");
+rule!(HISTORY_REWRITTEN, "history-rewritten", Error,
+    when: "with --since REV: a measurement that existed at REV was removed, or its date or value changed",
+    why: "Measurements are the evidence; rewriting them after the fact breaks the client's trust in every number. They are append-only.",
+    fix: "Restore the measurement as it was at REV; to correct it, add a new measurement with `corrects: DATE` (the date of the wrong one).");
 
 rule!(SUCCESS_HAS_NO_NUMBER, "success-has-no-number", Warning,
     when: "an active, paused, completed or ended engagement with no metric",
@@ -150,6 +163,14 @@ rule!(METRIC_STALE, "metric-stale", Warning,
     when: "an active engagement's metric whose latest measurement is more than 60 days before the as-of date, or that has none more than 30 days after start",
     why: "Progress nobody measured recently is a guess, and the client's scorecard would show an old number as today's.",
     fix: "Measure the metric and add the value under its `measurements:`.");
+rule!(MILESTONE_SLIPPED, "milestone-slipped", Warning,
+    when: "with --since REV: a milestone's due date is later than at REV",
+    why: "A date that moves quietly is a promise broken quietly; the client should hear it from us, with the old and the new date.",
+    fix: "Tell the client about the new date (log it under `updates.log` with `milestone:`), or keep the original `due:` date.");
+rule!(DONE_UNDONE, "done-undone", Warning,
+    when: "with --since REV: a milestone done at REV is no longer done",
+    why: "A step reported to the client as done and then quietly reopened changes what they were told they have.",
+    fix: "Restore the milestone's `done:` date, or, if the step really reopened, tell the client and say why in `result:`.");
 
 /// Every rule, errors first, in FORMAT.md's order.
 pub const RULES: &[&Rule] = &[
@@ -167,6 +188,9 @@ pub const RULES: &[&Rule] = &[
     TARGET_EQUALS_BASELINE,
     REVIEW_MISSING,
     REFUND_REASON_MISSING,
+    CORRECTION_WITHOUT_ORIGINAL,
+    GOALPOST_MOVED,
+    HISTORY_REWRITTEN,
     SUCCESS_HAS_NO_NUMBER,
     SUCCESS_NOT_AGREED,
     MILESTONE_WITHOUT_OUTCOME,
@@ -181,6 +205,8 @@ pub const RULES: &[&Rule] = &[
     MEASUREMENT_OUT_OF_RANGE,
     MILESTONE_AFTER_END,
     METRIC_STALE,
+    MILESTONE_SLIPPED,
+    DONE_UNDONE,
 ];
 
 /// The rule of that name.
@@ -211,10 +237,10 @@ mod tests {
     }
 
     #[test]
-    fn fourteen_errors_and_fourteen_warnings() {
+    fn seventeen_errors_and_sixteen_warnings() {
         let errors = RULES.iter().filter(|r| r.kind == RuleKind::Error).count();
-        assert_eq!(errors, 14);
-        assert_eq!(RULES.len() - errors, 14);
+        assert_eq!(errors, 17);
+        assert_eq!(RULES.len() - errors, 16);
     }
 
     #[test]

@@ -1,0 +1,518 @@
+//! The records' git history, read with gix: the commit the records are at
+//! (provenance), each record as it was at a revision (`--since REV`), and
+//! the moves of a milestone's due date between the two.
+//!
+//! This is part of the load step: it reads old versions of files and hands
+//! them on as typed records; the rules that compare them live in
+//! `rules/history.rs`, the "what changed" lists in `figures.rs`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use gix::ObjectId;
+
+use crate::discover::{CLIENT_FILE, CONFIG_FILE, Inventory};
+use crate::model::{Date, Engagement};
+
+/// The longest first-parent chain walked from HEAD back to REV.
+const MAX_CHAIN: usize = 100_000;
+
+/// The git repository the records folder is in.
+pub struct Git {
+    repo: gix::ThreadSafeRepository,
+    /// The records folder relative to the work tree, `/`-separated, empty
+    /// at the top, else ending in `/`.
+    prefix: String,
+}
+
+/// Which commit the pages were made from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provenance {
+    pub commit: String,
+    /// A record differs from that commit (changed, added or deleted).
+    pub uncommitted: bool,
+}
+
+impl Provenance {
+    pub fn short(&self) -> &str {
+        &self.commit[..self.commit.len().min(12)]
+    }
+}
+
+/// Finds the git work tree that holds `dir`; `None` outside one (or in a
+/// bare repository), which is not an error: everything but `--since` works.
+pub fn open(dir: &Path) -> Option<Git> {
+    // As git does: GIT_DIR and GIT_CEILING_DIRECTORIES are honoured.
+    let options = gix::discover::upwards::Options {
+        match_ceiling_dir_or_error: false,
+        ..Default::default()
+    };
+    // An absolute path, for the ceiling directories to compare with.
+    let dir = std::fs::canonicalize(dir).ok()?;
+    let repo = gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
+        &dir,
+        options,
+        Default::default(),
+    )
+    .ok()?
+    .to_thread_local();
+    let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let relative = dir.strip_prefix(&workdir).ok()?;
+    let mut prefix = String::new();
+    for part in relative.components() {
+        prefix.push_str(part.as_os_str().to_str()?);
+        prefix.push('/');
+    }
+    Some(Git {
+        repo: repo.into_sync(),
+        prefix,
+    })
+}
+
+/// `--since` outside a git repository.
+pub fn not_a_repository(dir: &Path) -> String {
+    format!(
+        "--since compares the records with their git history, but `{}` is not inside a git repository (run `git init` and commit the records, or leave out --since)",
+        dir.display()
+    )
+}
+
+impl Git {
+    /// HEAD's commit and whether any record differs from it; `None` before
+    /// the first commit.
+    pub fn provenance(&self, root: &Path, inventory: &Inventory) -> Option<Provenance> {
+        let repo = self.repo.to_thread_local();
+        let head = repo.head_commit().ok()?;
+        let tree = head.tree().ok()?;
+        let committed = list_files(&repo, tree.id, &self.prefix).ok()?;
+        let mut ours: Vec<String> = inventory
+            .engagements
+            .iter()
+            .map(|e| e.file.clone())
+            .chain(inventory.clients.iter().map(|c| c.client_file()))
+            .collect();
+        if inventory.has_config {
+            ours.push(CONFIG_FILE.to_owned());
+        }
+        use rayon::prelude::*;
+        let changed = ours.par_iter().any(|file| {
+            let Some(id) = committed.get(file) else {
+                return true;
+            };
+            match std::fs::read(root.join(file)) {
+                Ok(bytes) => blob_id(&bytes) != Some(*id),
+                Err(_) => true,
+            }
+        });
+        // A record deleted from the work tree but still in the commit.
+        let deleted = || {
+            committed.keys().any(|file| {
+                is_record_path(file) && std::fs::symlink_metadata(root.join(file)).is_err()
+            })
+        };
+        Some(Provenance {
+            commit: head.id.to_string(),
+            uncommitted: changed || deleted(),
+        })
+    }
+
+    /// The records as they were at `rev`. Errors are whole sentences that
+    /// say what to do (a shallow clone, an unknown revision).
+    pub fn since(&self, rev: &str) -> Result<Since, String> {
+        let repo = self.repo.to_thread_local();
+        let shallow = repo.is_shallow().unwrap_or(false);
+        let commit = repo
+            .rev_parse_single(rev)
+            .ok()
+            .and_then(|id| id.object().ok()?.peel_to_commit().ok());
+        let Some(commit) = commit else {
+            return Err(if shallow {
+                format!(
+                    "`{rev}` is not in this clone's history: the clone is shallow. Fetch the history first (`git fetch --unshallow`; in GitHub Actions, set `fetch-depth: 0` on actions/checkout)"
+                )
+            } else {
+                format!(
+                    "`{rev}` is not a commit, tag or branch of the records' git repository (try `git log --oneline` to pick one)"
+                )
+            });
+        };
+        let tree = commit
+            .tree()
+            .map_err(|e| format!("cannot read `{rev}`: {e}"))?;
+        let files = list_files(&repo, tree.id, &self.prefix)
+            .map_err(|e| format!("cannot read the records at `{rev}`: {e}"))?;
+        let mut by_identity: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for path in files.keys() {
+            if let Some(key) = identity(path, &files) {
+                by_identity.entry(key).or_default().push(path.clone());
+            }
+        }
+        let chain = first_parent_chain(&repo, commit.id);
+        Ok(Since {
+            rev: rev.to_owned(),
+            commit: commit.id,
+            date: commit_date(&commit),
+            files,
+            by_identity,
+            chain,
+            renames: OnceLock::new(),
+            repo: self.repo.clone(),
+            prefix: self.prefix.clone(),
+        })
+    }
+}
+
+/// One commit of the first-parent chain from REV (exclusive) to HEAD.
+#[derive(Clone, Debug)]
+struct Step {
+    tree: ObjectId,
+    date: Date,
+}
+
+/// The records at REV, and the commits since.
+pub struct Since {
+    /// The revision as the user wrote it.
+    pub rev: String,
+    pub commit: ObjectId,
+    /// The day REV was committed.
+    pub date: Date,
+    /// Every file under the records folder at REV, relative to it.
+    files: HashMap<String, ObjectId>,
+    /// Engagement files at REV by (client slug, engagement slug).
+    by_identity: HashMap<(String, String), Vec<String>>,
+    /// Oldest first; empty when REV is not an ancestor of HEAD.
+    chain: Vec<Step>,
+    /// git's rename detection between REV and HEAD: new path → old path.
+    renames: OnceLock<HashMap<String, String>>,
+    repo: gix::ThreadSafeRepository,
+    prefix: String,
+}
+
+/// An engagement as it was at REV.
+pub struct PastVersion {
+    /// Where the file was at REV (it may have been renamed since).
+    pub file: String,
+    /// `None` when the file at REV could not be read as an engagement.
+    pub record: Option<Engagement>,
+}
+
+/// A change of a milestone's due date in the history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueMove {
+    pub from: Date,
+    pub to: Date,
+    /// The day of the commit that made it; the as-of date for a change not
+    /// committed yet.
+    pub on: Date,
+}
+
+/// Where a file's history is to be looked for.
+pub enum Lookup {
+    /// Another text than at REV.
+    Changed(Box<PastVersion>),
+    Unchanged,
+    /// No such engagement at REV.
+    New,
+}
+
+impl std::fmt::Debug for Since {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Since")
+            .field("rev", &self.rev)
+            .field("commit", &self.commit)
+            .field("files", &self.files.len())
+            .field("chain", &self.chain.len())
+            .finish()
+    }
+}
+
+impl Since {
+    /// Short commit id for messages and pages.
+    pub fn short(&self) -> String {
+        let id = self.commit.to_string();
+        id[..12.min(id.len())].to_owned()
+    }
+
+    /// The version at REV of the engagement `client`/`slug` now at `file`
+    /// with `text`: the same path, else the same client and slug anywhere
+    /// in the client's folder, else git's rename detection.
+    pub fn lookup(&self, file: &str, client: &str, slug: &str, text: &str) -> Lookup {
+        let Some(old) = self.old_path(file, client, slug) else {
+            return Lookup::New;
+        };
+        let id = self.files[&old];
+        if blob_id(text.as_bytes()) == Some(id) {
+            return Lookup::Unchanged;
+        }
+        let record = self.read_engagement(&old, id);
+        Lookup::Changed(Box::new(PastVersion { file: old, record }))
+    }
+
+    fn old_path(&self, file: &str, client: &str, slug: &str) -> Option<String> {
+        if self.files.contains_key(file) {
+            return Some(file.to_owned());
+        }
+        if let Some(paths) = self.by_identity.get(&(client.to_owned(), slug.to_owned()))
+            && paths.len() == 1
+        {
+            return Some(paths[0].clone());
+        }
+        let renamed = self.renames.get_or_init(|| self.detect_renames());
+        renamed
+            .get(file)
+            .filter(|old| self.files.contains_key(*old))
+            .cloned()
+    }
+
+    fn detect_renames(&self) -> HashMap<String, String> {
+        let repo = self.repo.to_thread_local();
+        let mut found = HashMap::new();
+        let (Ok(old), Ok(head)) = (
+            repo.find_commit(self.commit).and_then(|c| c.tree()),
+            repo.head_commit().and_then(|c| c.tree()),
+        ) else {
+            return found;
+        };
+        let options = gix::diff::Options::default().with_rewrites(Some(Default::default()));
+        let Ok(changes) = repo.diff_tree_to_tree(&old, &head, options) else {
+            return found;
+        };
+        for change in changes {
+            if let gix::object::tree::diff::ChangeDetached::Rewrite {
+                source_location,
+                location,
+                copy: false,
+                ..
+            } = change
+            {
+                let (Ok(from), Ok(to)) = (
+                    std::str::from_utf8(&source_location),
+                    std::str::from_utf8(&location),
+                ) else {
+                    continue;
+                };
+                if let (Some(from), Some(to)) = (
+                    from.strip_prefix(self.prefix.as_str()),
+                    to.strip_prefix(self.prefix.as_str()),
+                ) {
+                    found.insert(to.to_owned(), from.to_owned());
+                }
+            }
+        }
+        found
+    }
+
+    fn read_engagement(&self, path: &str, id: ObjectId) -> Option<Engagement> {
+        let repo = self.repo.to_thread_local();
+        let blob = repo.find_blob(id).ok()?;
+        parse_engagement(path, &blob.data)
+    }
+
+    /// Every change of each milestone's due date from REV to `current`,
+    /// oldest first, for the milestones whose due date differs. `past` is
+    /// the file's path at REV; `file` its path now.
+    pub fn due_moves(
+        &self,
+        past: &PastVersion,
+        file: &str,
+        current: &Engagement,
+        as_of: Date,
+    ) -> HashMap<String, Vec<DueMove>> {
+        let mut moves: HashMap<String, Vec<DueMove>> = HashMap::new();
+        let Some(before) = &past.record else {
+            return moves;
+        };
+        let mut due = due_dates(before);
+        let moved: Vec<&str> = current
+            .milestones
+            .iter()
+            .filter(|m| due.get(m.id.as_str()).is_some_and(|d| *d != m.due))
+            .map(|m| m.id.as_str())
+            .collect();
+        if moved.is_empty() {
+            return moves;
+        }
+        let repo = self.repo.to_thread_local();
+        let mut last_blob = self.files.get(&past.file).copied();
+        for step in &self.chain {
+            let Ok(tree) = repo.find_tree(step.tree) else {
+                continue;
+            };
+            let entry = [file, past.file.as_str()].into_iter().find_map(|path| {
+                tree.lookup_entry_by_path(format!("{}{path}", self.prefix))
+                    .ok()
+                    .flatten()
+            });
+            let Some(entry) = entry else { continue };
+            let id = entry.object_id();
+            if Some(id) == last_blob {
+                continue;
+            }
+            last_blob = Some(id);
+            let Some(version) = repo
+                .find_blob(id)
+                .ok()
+                .and_then(|b| parse_engagement(file, &b.data))
+            else {
+                continue;
+            };
+            record_moves(&mut due, &version, &moved, step.date, &mut moves);
+        }
+        // What the work tree holds beyond the last commit.
+        record_moves(&mut due, current, &moved, as_of, &mut moves);
+        moves
+    }
+}
+
+fn due_dates(record: &Engagement) -> HashMap<String, Date> {
+    record
+        .milestones
+        .iter()
+        .map(|m| (m.id.as_str().to_owned(), m.due))
+        .collect()
+}
+
+fn record_moves(
+    due: &mut HashMap<String, Date>,
+    version: &Engagement,
+    watched: &[&str],
+    on: Date,
+    moves: &mut HashMap<String, Vec<DueMove>>,
+) {
+    for milestone in &version.milestones {
+        let id = milestone.id.as_str();
+        if !watched.contains(&id) {
+            continue;
+        }
+        if let Some(previous) = due.get_mut(id)
+            && *previous != milestone.due
+        {
+            moves.entry(id.to_owned()).or_default().push(DueMove {
+                from: *previous,
+                to: milestone.due,
+                on,
+            });
+            *previous = milestone.due;
+        }
+    }
+}
+
+/// An engagement file's front matter as a typed record, quietly: an old
+/// version that does not parse is simply not compared.
+fn parse_engagement(path: &str, bytes: &[u8]) -> Option<Engagement> {
+    let text = std::str::from_utf8(bytes).ok()?.to_owned();
+    let source = crate::load::Source {
+        file: path.to_owned(),
+        text,
+    };
+    let mut ignored = Vec::new();
+    crate::load::engagement_from_source(source, &mut ignored)?.record
+}
+
+/// The git blob id of some bytes, as `git hash-object` computes it.
+fn blob_id(bytes: &[u8]) -> Option<ObjectId> {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::object::Kind::Blob, bytes).ok()
+}
+
+/// Every blob under `prefix` in a tree, by path relative to the prefix.
+fn list_files(
+    repo: &gix::Repository,
+    root: ObjectId,
+    prefix: &str,
+) -> Result<HashMap<String, ObjectId>, String> {
+    let mut tree = repo.find_tree(root).map_err(|e| e.to_string())?;
+    if !prefix.is_empty() {
+        let entry = tree
+            .peel_to_entry_by_path(prefix.trim_end_matches('/'))
+            .map_err(|e| e.to_string())?;
+        match entry {
+            Some(entry) if entry.mode().is_tree() => {
+                tree = repo
+                    .find_tree(entry.object_id())
+                    .map_err(|e| e.to_string())?;
+            }
+            // The records folder did not exist then.
+            _ => return Ok(HashMap::new()),
+        }
+    }
+    let mut files = HashMap::new();
+    let mut pending: Vec<(String, ObjectId)> = vec![(String::new(), tree.id)];
+    while let Some((folder, id)) = pending.pop() {
+        let tree = repo.find_tree(id).map_err(|e| e.to_string())?;
+        for entry in tree.iter() {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let Ok(name) = std::str::from_utf8(entry.filename()) else {
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = format!("{folder}{name}");
+            if entry.mode().is_tree() {
+                pending.push((format!("{path}/"), entry.object_id()));
+            } else if entry.mode().is_blob() {
+                files.insert(path, entry.object_id());
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// A file `discover` would read as a record.
+fn is_record_path(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name == CLIENT_FILE || path == CONFIG_FILE || (name.ends_with(".md") && path.contains('/'))
+}
+
+/// (client slug, engagement slug) of an engagement file at REV: the
+/// nearest folder above it that holds a client.yaml, and the file's stem.
+fn identity(path: &str, files: &HashMap<String, ObjectId>) -> Option<(String, String)> {
+    let (folder, name) = path.rsplit_once('/')?;
+    let slug = name.strip_suffix(".md")?;
+    let mut at = folder;
+    loop {
+        if files.contains_key(&format!("{at}/{CLIENT_FILE}")) {
+            let client = at.rsplit('/').next().unwrap_or(at);
+            return Some((client.to_owned(), slug.to_owned()));
+        }
+        at = at.rsplit_once('/')?.0;
+    }
+}
+
+/// HEAD's first-parent chain back to (not including) `rev`, oldest first;
+/// empty when `rev` is not on it.
+fn first_parent_chain(repo: &gix::Repository, rev: ObjectId) -> Vec<Step> {
+    let mut chain = Vec::new();
+    let Ok(mut commit) = repo.head_commit() else {
+        return chain;
+    };
+    while commit.id != rev && chain.len() < MAX_CHAIN {
+        let Ok(tree) = commit.tree_id() else {
+            return Vec::new();
+        };
+        chain.push(Step {
+            tree: tree.detach(),
+            date: commit_date(&commit),
+        });
+        let parent = commit.parent_ids().next();
+        match parent.and_then(|id| id.object().ok()?.try_into_commit().ok()) {
+            Some(next) => commit = next,
+            // The root, or the edge of a shallow clone.
+            None => return Vec::new(),
+        }
+    }
+    chain.reverse();
+    chain
+}
+
+/// The day of a commit in its committer's own time zone.
+fn commit_date(commit: &gix::Commit<'_>) -> Date {
+    let time = commit.time().unwrap_or_default();
+    let day = jiff::Timestamp::from_second(time.seconds)
+        .ok()
+        .zip(jiff::tz::Offset::from_seconds(time.offset).ok())
+        .map(|(at, offset)| at.to_zoned(jiff::tz::TimeZone::fixed(offset)).date())
+        .unwrap_or(jiff::civil::date(1970, 1, 1));
+    Date(day)
+}
