@@ -70,6 +70,61 @@ pub struct Audit {
     pub practice: Option<String>,
     pub totals: Totals,
     pub clients: Vec<ClientAudit>,
+    /// From the records' git history, when there is one: what moved in the
+    /// quarter between its first and last commits.
+    pub history: Option<AuditHistory>,
+}
+
+/// The history rules between the last commit before the quarter began and
+/// the last commit in it.
+#[derive(Debug, Serialize)]
+pub struct AuditHistory {
+    pub from_commit: String,
+    pub from_date: String,
+    pub to_commit: String,
+    pub to_date: String,
+    pub findings: Vec<Finding>,
+}
+
+/// A goalpost moved, history rewritten, a milestone slipped or undone.
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: &'static str,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl AuditHistory {
+    pub fn new(
+        from: (String, Date),
+        to: (String, Date),
+        found: Vec<crate::diagnostics::Diagnostic>,
+    ) -> AuditHistory {
+        let findings = found
+            .into_iter()
+            .map(|d| Finding {
+                rule: d.rule.name,
+                severity: match d.severity {
+                    crate::diagnostics::Severity::Error => "error",
+                    crate::diagnostics::Severity::Warning => "warning",
+                },
+                file: d.file,
+                line: d.pos.line,
+                column: d.pos.column,
+                message: d.message,
+            })
+            .collect();
+        AuditHistory {
+            from_commit: from.0,
+            from_date: from.1.to_string(),
+            to_commit: to.0,
+            to_date: to.1.to_string(),
+            findings,
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -235,6 +290,7 @@ pub fn combine(
         practice: practice.map(str::to_owned),
         totals,
         clients,
+        history: None,
     }
 }
 

@@ -61,6 +61,184 @@ pub fn expected(start: Option<Date>, end: Option<Date>, as_of: Date) -> f64 {
     (as_of.days_since(start) as f64 / length as f64).clamp(0.0, 1.0)
 }
 
+/// What happened to an engagement since `--since REV`, one line of the
+/// "what changed" list a consultant pastes into the client update.
+#[derive(Clone, Debug)]
+pub struct Change<'a> {
+    pub date: Date,
+    pub what: Changed<'a>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Changed<'a> {
+    MilestoneDone(&'a Milestone),
+    DueMoved {
+        milestone: &'a Milestone,
+        from: Date,
+        to: Date,
+    },
+    Measured {
+        metric: &'a Metric,
+        value: f64,
+    },
+    Corrected {
+        metric: &'a Metric,
+        of: Date,
+        value: f64,
+    },
+    Rebaselined {
+        metric: &'a Metric,
+        change: &'a crate::model::Rebaseline,
+    },
+    Win(&'a crate::model::Win),
+    ConcernRaised(&'a crate::model::Concern),
+    ConcernAnswered(&'a crate::model::Concern),
+}
+
+impl Changed<'_> {
+    /// Order of kinds on the same day: the story of a day reads in this order.
+    fn rank(&self) -> u8 {
+        match self {
+            Changed::MilestoneDone(_) => 0,
+            Changed::Measured { .. } => 1,
+            Changed::Corrected { .. } => 2,
+            Changed::Win(_) => 3,
+            Changed::DueMoved { .. } => 4,
+            Changed::Rebaselined { .. } => 5,
+            Changed::ConcernRaised(_) => 6,
+            Changed::ConcernAnswered(_) => 7,
+        }
+    }
+}
+
+/// Everything that changed between `then` (the engagement at REV; `None`
+/// when it did not exist) and `now`, on or before `as_of`, in date order.
+/// `moves` are the due-date moves found in the history, by milestone id.
+pub fn changes<'a>(
+    now: &'a Engagement,
+    then: Option<&Engagement>,
+    moves: &std::collections::HashMap<String, Vec<crate::history::DueMove>>,
+    as_of: Date,
+) -> Vec<Change<'a>> {
+    let mut out = Vec::new();
+    let known = |d: Option<Date>| d.filter(|d| *d <= as_of);
+    for milestone in &now.milestones {
+        let old = then.and_then(|t| t.milestones.iter().find(|m| m.id == milestone.id));
+        if let Some(done) = known(milestone.done)
+            && old.is_none_or(|m| known(m.done).is_none())
+        {
+            out.push(Change {
+                date: done,
+                what: Changed::MilestoneDone(milestone),
+            });
+        }
+        for step in moves.get(milestone.id.as_str()).into_iter().flatten() {
+            out.push(Change {
+                date: step.on.min(as_of),
+                what: Changed::DueMoved {
+                    milestone,
+                    from: step.from,
+                    to: step.to,
+                },
+            });
+        }
+    }
+    let old_metrics = then
+        .and_then(|t| t.success.as_ref())
+        .map_or(&[][..], |s| s.metrics.as_slice());
+    for metric in now
+        .success
+        .as_ref()
+        .map_or(&[][..], |s| s.metrics.as_slice())
+    {
+        let old_metric = old_metrics.iter().find(|m| m.id == metric.id);
+        for change in &metric.rebaselined {
+            let known_then = old_metric.is_some_and(|m| {
+                m.rebaselined
+                    .iter()
+                    .any(|r| r.date == change.date && r.reason == change.reason)
+            });
+            if change.date <= as_of && !known_then {
+                out.push(Change {
+                    date: change.date,
+                    what: Changed::Rebaselined { metric, change },
+                });
+            }
+        }
+        let mut old: Vec<&crate::model::Measurement> = old_metric
+            .map(|m| m.measurements.iter().collect())
+            .unwrap_or_default();
+        for measurement in &metric.measurements {
+            let was_there = old.iter().position(|m| {
+                m.date == measurement.date
+                    && m.value == measurement.value
+                    && m.corrects == measurement.corrects
+            });
+            if let Some(at) = was_there {
+                old.swap_remove(at);
+                continue;
+            }
+            if measurement.date > as_of {
+                continue;
+            }
+            let what = match measurement.corrects {
+                Some(of) => Changed::Corrected {
+                    metric,
+                    of,
+                    value: measurement.value,
+                },
+                None => Changed::Measured {
+                    metric,
+                    value: measurement.value,
+                },
+            };
+            out.push(Change {
+                date: measurement.date,
+                what,
+            });
+        }
+    }
+    let old_wins = then.map_or(&[][..], |t| t.wins.as_slice());
+    for win in &now.wins {
+        if win.date <= as_of
+            && !old_wins
+                .iter()
+                .any(|w| w.date == win.date && w.title == win.title)
+        {
+            out.push(Change {
+                date: win.date,
+                what: Changed::Win(win),
+            });
+        }
+    }
+    let old_concerns = then.map_or(&[][..], |t| t.concerns.as_slice());
+    for concern in &now.concerns {
+        if concern.date > as_of {
+            continue;
+        }
+        let old = old_concerns
+            .iter()
+            .find(|c| c.date == concern.date && c.concern == concern.concern);
+        if old.is_none() {
+            out.push(Change {
+                date: concern.date,
+                what: Changed::ConcernRaised(concern),
+            });
+        }
+        let answered_now = concern.response.is_some();
+        let answered_then = old.is_some_and(|c| c.response.is_some());
+        if answered_now && !answered_then {
+            out.push(Change {
+                date: known(concern.resolved).unwrap_or(concern.date),
+                what: Changed::ConcernAnswered(concern),
+            });
+        }
+    }
+    // Stable: same-day changes of a kind keep file order.
+    out.sort_by_key(|c| (c.date, c.what.rank()));
+    out
+}
+
 /// One point of a metric as known on the as-of date: a measurement, with
 /// the value of its latest correction when it has one.
 #[derive(Clone, Debug, PartialEq)]

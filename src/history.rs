@@ -120,6 +120,12 @@ impl Git {
     /// The records as they were at `rev`. Errors are whole sentences that
     /// say what to do (a shallow clone, an unknown revision).
     pub fn since(&self, rev: &str) -> Result<Since, String> {
+        self.between(rev, None)
+    }
+
+    /// As `since`, but comparing with commit `end` instead of HEAD (the
+    /// audit looks at one quarter of the history).
+    pub fn between(&self, rev: &str, end: Option<ObjectId>) -> Result<Since, String> {
         let repo = self.repo.to_thread_local();
         let shallow = repo.is_shallow().unwrap_or(false);
         let commit = repo
@@ -148,9 +154,14 @@ impl Git {
                 by_identity.entry(key).or_default().push(path.clone());
             }
         }
-        let chain = first_parent_chain(&repo, commit.id);
+        let end = match end {
+            Some(end) => Some(end),
+            None => repo.head_id().ok().map(|id| id.detach()),
+        };
+        let chain = end.map_or_else(Vec::new, |end| first_parent_chain(&repo, end, commit.id));
         Ok(Since {
             rev: rev.to_owned(),
+            end,
             commit: commit.id,
             date: commit_date(&commit),
             files,
@@ -160,6 +171,97 @@ impl Git {
             repo: self.repo.clone(),
             prefix: self.prefix.clone(),
         })
+    }
+}
+
+impl Git {
+    /// The newest commit of HEAD's first-parent history made before `day`
+    /// (by its committer's date), for the audit's start of a quarter.
+    pub fn last_commit_before(&self, day: Date) -> Option<(ObjectId, Date)> {
+        let repo = self.repo.to_thread_local();
+        let mut commit = repo.head_commit().ok()?;
+        for _ in 0..MAX_CHAIN {
+            let date = commit_date(&commit);
+            if date < day {
+                return Some((commit.id, date));
+            }
+            let parent = commit.parent_ids().next()?;
+            commit = parent.object().ok()?.try_into_commit().ok()?;
+        }
+        None
+    }
+}
+
+impl Since {
+    /// The history rules between REV and the end commit, file by file, as
+    /// positions in the end commit's version of each file (the audit's
+    /// account of one quarter; `check --since` looks at the work tree).
+    pub fn findings(&self, as_of: Date) -> Vec<crate::diagnostics::Diagnostic> {
+        let mut out = Vec::new();
+        let Some(end) = self.end else {
+            return out;
+        };
+        let repo = self.repo.to_thread_local();
+        let Ok(tree) = repo.find_commit(end).and_then(|c| c.tree()) else {
+            return out;
+        };
+        let Ok(files) = list_files(&repo, tree.id, &self.prefix) else {
+            return out;
+        };
+        let mut paths: Vec<&String> = files.keys().collect();
+        paths.sort();
+        for path in paths {
+            let Some((client, slug)) = identity(path, &files) else {
+                continue;
+            };
+            let Some(old) = self.old_path(path, &client, &slug) else {
+                continue;
+            };
+            let (id, old_id) = (files[path], self.files[&old]);
+            if id == old_id {
+                continue;
+            }
+            let (Some(now), Some(then)) = (
+                repo.find_blob(id)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b.data.clone()).ok()),
+                self.read_engagement(&old, old_id),
+            ) else {
+                continue;
+            };
+            let source = crate::load::Source {
+                file: path.clone(),
+                text: now,
+            };
+            let mut ignored = Vec::new();
+            let Some(loaded) = crate::load::engagement_from_source(source, &mut ignored) else {
+                continue;
+            };
+            let (Some(record), Some(node)) = (&loaded.record, &loaded.tree) else {
+                continue;
+            };
+            let past = PastVersion {
+                file: old,
+                record: Some(then),
+            };
+            let moves = self.due_moves(&past, path, record, as_of);
+            let context = crate::rules::engagement::Context {
+                file: path,
+                tree: node,
+                as_of,
+                settings: Default::default(),
+            };
+            let compared = crate::rules::history::Compared {
+                rev: &self.rev,
+                moves: &moves,
+            };
+            let first = out.len();
+            if let Some(then) = &past.record {
+                crate::rules::history::check(record, then, &compared, &context, &mut out);
+            }
+            crate::diagnostics::Diagnostic::attach_sources(&mut out[first..], &loaded.source.text);
+        }
+        out
     }
 }
 
@@ -174,6 +276,9 @@ struct Step {
 pub struct Since {
     /// The revision as the user wrote it.
     pub rev: String,
+    /// What REV is compared with: HEAD's commit (the work tree's records
+    /// beyond it are the last step), or a commit of the audit's choosing.
+    pub end: Option<ObjectId>,
     pub commit: ObjectId,
     /// The day REV was committed.
     pub date: Date,
@@ -268,9 +373,12 @@ impl Since {
     fn detect_renames(&self) -> HashMap<String, String> {
         let repo = self.repo.to_thread_local();
         let mut found = HashMap::new();
+        let Some(end) = self.end else {
+            return found;
+        };
         let (Ok(old), Ok(head)) = (
             repo.find_commit(self.commit).and_then(|c| c.tree()),
-            repo.head_commit().and_then(|c| c.tree()),
+            repo.find_commit(end).and_then(|c| c.tree()),
         ) else {
             return found;
         };
@@ -480,11 +588,11 @@ fn identity(path: &str, files: &HashMap<String, ObjectId>) -> Option<(String, St
     }
 }
 
-/// HEAD's first-parent chain back to (not including) `rev`, oldest first;
+/// `end`'s first-parent chain back to (not including) `rev`, oldest first;
 /// empty when `rev` is not on it.
-fn first_parent_chain(repo: &gix::Repository, rev: ObjectId) -> Vec<Step> {
+fn first_parent_chain(repo: &gix::Repository, end: ObjectId, rev: ObjectId) -> Vec<Step> {
     let mut chain = Vec::new();
-    let Ok(mut commit) = repo.head_commit() else {
+    let Ok(mut commit) = repo.find_commit(end) else {
         return chain;
     };
     while commit.id != rev && chain.len() < MAX_CHAIN {

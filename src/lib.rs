@@ -206,6 +206,10 @@ fn build(args: &BuildArgs) -> u8 {
         as_of: repo.as_of,
         audience: args.audience,
         commit: repo.provenance.as_ref(),
+        since: repo.since.as_ref().map(|since| view::SinceLabel {
+            rev: since.rev.clone(),
+            date: since.date,
+        }),
     };
     let started = std::time::Instant::now();
     // Each client is loaded, checked, rendered into the staging folder and
@@ -390,6 +394,30 @@ fn has_errors(diagnostics: &[diagnostics::Diagnostic]) -> bool {
     diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
 
+/// What moved in the quarter by the records' git history: the last commit
+/// before the quarter began against the last commit in it (none outside
+/// git, or when the history does not reach back before the quarter).
+fn audit_history(
+    dir: &std::path::Path,
+    quarter: audit::Quarter,
+    as_of: model::Date,
+) -> Option<audit::AuditHistory> {
+    let git = history::open(dir)?;
+    let (start, start_date) = git.last_commit_before(quarter.first_day())?;
+    let last_day = quarter.last_day().min(as_of);
+    let (end, end_date) = git.last_commit_before(last_day.plus_days(1))?;
+    let short = |id: gix::ObjectId| id.to_string()[..12].to_owned();
+    let mut since = git.between(&start.to_string(), Some(end)).ok()?;
+    since.rev = short(start);
+    let mut found = since.findings(last_day);
+    validate::sort(&mut found);
+    Some(audit::AuditHistory::new(
+        (short(start), start_date),
+        (short(end), end_date),
+        found,
+    ))
+}
+
 fn audit(args: &AuditArgs) -> u8 {
     let common = &args.common;
     let quarter = match audit::Quarter::parse(&args.quarter) {
@@ -452,7 +480,8 @@ fn audit(args: &AuditArgs) -> u8 {
         return EXIT_PROBLEMS;
     }
     let practice = repo.config.practice.as_ref().map(|p| p.as_str());
-    let report = audit::combine(quarter, as_of, practice, clients);
+    let mut report = audit::combine(quarter, as_of, practice, clients);
+    report.history = audit_history(&args.dir, quarter, as_of);
     let renderer = match renderer(common, &repo, &args.dir) {
         Ok(renderer) => renderer,
         Err(message) => return cannot_run(&message),

@@ -8,7 +8,7 @@ use crate::figures::{self, EngagementFigures};
 use crate::model::Date;
 use crate::output::Sink;
 use crate::render::Renderer;
-use crate::validate::{ClientUnit, EngagementRecord, Repository};
+use crate::validate::{ClientUnit, EngagementRecord, Repository, Then};
 use crate::view::{self, PageInfo};
 
 /// Who the output is for.
@@ -25,6 +25,8 @@ pub struct Settings<'a> {
     pub audience: Audience,
     /// The records' commit (None outside git).
     pub commit: Option<&'a crate::history::Provenance>,
+    /// With `--since`: the revision the "what changed" lists start from.
+    pub since: Option<view::SinceLabel>,
 }
 
 /// What a rendered client leaves for the pages that span every client.
@@ -82,6 +84,22 @@ pub fn render_client(
         .map(|e| figures::engagement(&e.record, as_of, repo.settings, &e.tree))
         .collect();
     let mut pages = 0;
+    // "What changed since REV", per engagement (None without --since).
+    let changes: Vec<Option<view::ChangesView>> = unit
+        .engagements
+        .iter()
+        .map(|e| {
+            let since = settings.since.as_ref()?;
+            let history = e.history.as_ref()?;
+            let then = match &history.then {
+                Then::Same | Then::Unreadable => return None,
+                Then::Was(then) => Some(then.as_ref()),
+                Then::New => None,
+            };
+            let found = figures::changes(&e.record, then, &history.moves, as_of);
+            view::changes_view(since, &found)
+        })
+        .collect();
 
     let mut order: Vec<usize> = (0..unit.engagements.len()).collect();
     order.sort_by(|&a, &b| newest_first(&unit.engagements[a], &unit.engagements[b]));
@@ -89,7 +107,14 @@ pub fn render_client(
         .iter()
         .map(|&i| {
             let e = &unit.engagements[i];
-            view::engagement_section(&e.slug, &e.record, &e.body, &figures[i], as_of)
+            view::engagement_section(
+                &e.slug,
+                &e.record,
+                &e.body,
+                &figures[i],
+                as_of,
+                changes[i].clone(),
+            )
         })
         .collect();
     let report = view::client_report(
@@ -110,7 +135,7 @@ pub fn render_client(
     )?;
     pages += 1;
 
-    for (e, f) in unit.engagements.iter().zip(&figures) {
+    for ((e, f), changes) in unit.engagements.iter().zip(&figures).zip(changes) {
         let scorecard = view::scorecard(
             page_info(
                 repo,
@@ -124,6 +149,7 @@ pub fn render_client(
             &e.record,
             f,
             as_of,
+            changes,
         );
         staging.write(
             &format!("{slug}/{}/scorecard.html", e.slug),

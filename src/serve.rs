@@ -230,6 +230,7 @@ impl Site {
             as_of: self.repo.as_of,
             audience: Audience::Internal,
             commit: None,
+            since: None,
         }
     }
 

@@ -162,6 +162,158 @@ pub struct EngagementSection {
     pub notes_html: Option<String>,
     pub scorecard_href: String,
     pub score: Option<String>,
+    /// With `--since`: what changed since REV (absent when nothing did).
+    pub changes: Option<ChangesView>,
+}
+
+/// "What changed since REV": the list for the client update e-mail.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangesView {
+    /// The revision as the user wrote it.
+    pub rev: String,
+    /// The day REV was committed, in words.
+    pub date: String,
+    pub rows: Vec<ChangeRow>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangeRow {
+    pub date: String,
+    /// "Done", "Measured", "Win", ...
+    pub kind: &'static str,
+    /// For the badge colour: done, measured, corrected, win, moved, concern, answered.
+    pub class: &'static str,
+    pub text_html: String,
+}
+
+/// Which revision the "what changed" lists compare with.
+#[derive(Clone, Debug)]
+pub struct SinceLabel {
+    pub rev: String,
+    pub date: Date,
+}
+
+/// The "what changed" list of one engagement; `None` when nothing changed.
+pub fn changes_view(since: &SinceLabel, changes: &[figures::Change<'_>]) -> Option<ChangesView> {
+    use figures::Changed;
+    if changes.is_empty() {
+        return None;
+    }
+    let inline = |t: &Text| markdown::inline_html(t.as_str());
+    let rows = changes
+        .iter()
+        .map(|c| {
+            let (kind, class, text_html) = match &c.what {
+                Changed::MilestoneDone(m) => (
+                    "Done",
+                    "done",
+                    format!(
+                        "Step {}: {}",
+                        charts::escape(m.id.as_str()),
+                        inline(&m.title)
+                    ),
+                ),
+                Changed::DueMoved {
+                    milestone,
+                    from,
+                    to,
+                } => (
+                    if to > from {
+                        "Date moved"
+                    } else {
+                        "Date brought forward"
+                    },
+                    "moved",
+                    format!(
+                        "Step {}: {}, due {} instead of {}",
+                        charts::escape(milestone.id.as_str()),
+                        inline(&milestone.title),
+                        date_long(*to),
+                        date_long(*from)
+                    ),
+                ),
+                Changed::Measured { metric, value } => (
+                    "Measured",
+                    "measured",
+                    format!(
+                        "{}: {}",
+                        charts::escape(metric.name.as_str()),
+                        format_number(*value, unit_of(metric))
+                    ),
+                ),
+                Changed::Corrected { metric, of, value } => (
+                    "Corrected",
+                    "corrected",
+                    format!(
+                        "{}: the measurement of {} corrected to {}",
+                        charts::escape(metric.name.as_str()),
+                        date_long(*of),
+                        format_number(*value, unit_of(metric))
+                    ),
+                ),
+                Changed::Rebaselined { metric, change } => {
+                    let unit = unit_of(metric);
+                    let mut moved = Vec::new();
+                    if let Some(was) = change.old_baseline {
+                        moved.push(format!(
+                            "baseline {} (was {})",
+                            format_number(metric.baseline, unit),
+                            format_number(was, unit)
+                        ));
+                    }
+                    if let Some(was) = change.old_target {
+                        moved.push(format!(
+                            "target {} (was {})",
+                            format_number(metric.target, unit),
+                            format_number(was, unit)
+                        ));
+                    }
+                    let who: Vec<String> = change
+                        .agreed_by
+                        .iter()
+                        .map(|w| charts::escape(w.as_str()))
+                        .collect();
+                    (
+                        "Agreed anew",
+                        "moved",
+                        format!(
+                            "{}: {}, agreed by {}: {}",
+                            charts::escape(metric.name.as_str()),
+                            moved.join(", "),
+                            who.join(", "),
+                            inline(&change.reason)
+                        ),
+                    )
+                }
+                Changed::Win(w) => ("Win", "win", inline(&w.title)),
+                Changed::ConcernRaised(c) => ("Concern raised", "concern", inline(&c.concern)),
+                Changed::ConcernAnswered(c) => (
+                    "Concern answered",
+                    "answered",
+                    format!(
+                        "{}: {}",
+                        inline(&c.concern),
+                        c.response.as_ref().map(inline).unwrap_or_default()
+                    ),
+                ),
+            };
+            ChangeRow {
+                date: date_long(c.date),
+                kind,
+                class,
+                text_html,
+            }
+        })
+        .collect();
+    Some(ChangesView {
+        rev: since.rev.clone(),
+        date: date_long(since.date),
+        rows,
+    })
+}
+
+fn unit_of(metric: &crate::model::Metric) -> &str {
+    metric.unit.as_ref().map(Text::as_str).unwrap_or_default()
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -312,6 +464,7 @@ pub fn engagement_section(
     body: &str,
     f: &EngagementFigures,
     as_of: Date,
+    changes: Option<ChangesView>,
 ) -> EngagementSection {
     EngagementSection {
         slug: slug.to_owned(),
@@ -334,6 +487,7 @@ pub fn engagement_section(
         score: f
             .score
             .map(|s| format!("{}", figures::round_to(s, 0) as i64)),
+        changes,
     }
 }
 
@@ -354,6 +508,8 @@ pub struct Scorecard {
     pub metrics: Vec<MetricCard>,
     pub wins: Vec<WinRow>,
     pub report_href: String,
+    /// With `--since`: what changed since REV (absent when nothing did).
+    pub changes: Option<ChangesView>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -453,7 +609,11 @@ fn metric_cards(e: &Engagement, f: &EngagementFigures, as_of: Date) -> Vec<Metri
                         value: format_number(x.value, unit),
                         note_html: md_inline(x.note),
                         corrected: x.corrected.map(|(was, on)| {
-                            format!("corrected on {} (first recorded as {})", date_long(on), format_number(was, unit))
+                            format!(
+                                "corrected on {} (first recorded as {})",
+                                date_long(on),
+                                format_number(was, unit)
+                            )
                         }),
                     })
                     .collect(),
@@ -487,6 +647,7 @@ pub fn scorecard(
     e: &Engagement,
     f: &EngagementFigures,
     as_of: Date,
+    changes: Option<ChangesView>,
 ) -> Scorecard {
     let success = e.success.as_ref();
     Scorecard {
@@ -506,6 +667,7 @@ pub fn scorecard(
         metrics: metric_cards(e, f, as_of),
         wins: win_rows(e, as_of),
         report_href: "../index.html".to_owned(),
+        changes,
     }
 }
 
