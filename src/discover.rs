@@ -66,8 +66,12 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
             }
             let hidden = entry.file_name().to_string_lossy().starts_with('.');
             let is_dir = entry.file_type().is_dir();
+            // A marker beside a `client.yaml` was copied there: a client
+            // folder is records, never output, and is read all the same.
             let ours = is_dir
                 && std::fs::symlink_metadata(entry.path().join(crate::output::MARKER))
+                    .is_ok_and(|m| m.is_file())
+                && !std::fs::symlink_metadata(entry.path().join(CLIENT_FILE))
                     .is_ok_and(|m| m.is_file());
             let skipped = is_dir
                 && !skip.is_empty()
@@ -106,10 +110,17 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
         }
         let file_type = entry.file_type();
         let name = entry.file_name().to_string_lossy();
+        // Files are read by their `/`-separated name: one that is not UTF-8
+        // could not be found again, so say why instead of reading it.
+        let utf8 = path.strip_prefix(root).unwrap_or(path).to_str().is_some();
         if file_type.is_dir() {
             // A real file: a symbolic link named client.yaml is not followed.
             let client_file = std::fs::symlink_metadata(path.join(CLIENT_FILE));
-            if entry.depth() > 0 && client_file.is_ok_and(|m| m.is_file()) {
+            let is_client = entry.depth() > 0 && client_file.is_ok_and(|m| m.is_file());
+            if is_client && !utf8 {
+                let file = join(&relative(root, path), CLIENT_FILE);
+                inventory.problems.push(not_utf8(&file));
+            } else if is_client {
                 inventory.clients.push(ClientDir {
                     slug: name.to_string(),
                     dir: relative(root, path),
@@ -141,6 +152,10 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
             continue;
         }
         let file = relative(root, path);
+        if !utf8 {
+            inventory.problems.push(not_utf8(&file));
+            continue;
+        }
         if !file_type.is_file() {
             inventory.problems.push(
                 Diagnostic::new(
@@ -185,9 +200,23 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// A record whose path is not UTF-8 (shown with U+FFFD in its place).
+fn not_utf8(file: &str) -> Diagnostic {
+    Diagnostic::new(
+        rules::UNREADABLE_FILE,
+        file,
+        Pos::file_start(),
+        format!("`{file}` cannot be read: its name is not UTF-8 text"),
+    )
+    .help("rename it (and its folders) with lowercase letters, digits and dashes")
+}
+
 fn io_reason(error: &walkdir::Error) -> String {
     match error.io_error() {
         Some(io) if io.kind() == std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        Some(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            "it vanished while the records were being read".into()
+        }
         Some(io) => io.to_string(),
         None => error.to_string(),
     }

@@ -34,7 +34,15 @@ pub fn check_target(out: &Path, records: &Path) -> Result<(), String> {
             "refusing to write to `{shown}`: it holds the records folder, and the build replaces the whole output folder"
         ));
     }
-    match std::fs::symlink_metadata(out) {
+    // What is replaced is `out_abs`: `link/new/..` names `link` itself,
+    // though the system cannot resolve that path while `new` is absent.
+    let given = std::fs::symlink_metadata(out);
+    let out = out_abs.as_path();
+    let found = match given {
+        Ok(meta) if meta.file_type().is_symlink() => Ok(meta),
+        _ => std::fs::symlink_metadata(out),
+    };
+    match found {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(format!("cannot inspect the output folder `{shown}`: {e}")),
         Ok(meta) if meta.file_type().is_symlink() => Err(format!(
@@ -45,7 +53,12 @@ pub fn check_target(out: &Path, records: &Path) -> Result<(), String> {
         )),
         Ok(_) => {
             if is_ours(out) {
-                return Ok(());
+                return match record_inside(out) {
+                    None => Ok(()),
+                    Some(record) => Err(format!(
+                        "refusing to replace `{shown}`: it has a `{MARKER}` file but holds `{record}`, a record commonthread did not write; remove the marker from that folder and choose another `--out`"
+                    )),
+                };
             }
             let mut entries = std::fs::read_dir(out)
                 .map_err(|e| format!("cannot read the output folder `{shown}`: {e}"))?;
@@ -62,8 +75,34 @@ pub fn check_target(out: &Path, records: &Path) -> Result<(), String> {
 
 fn is_ours(dir: &Path) -> bool {
     let marker = dir.join(MARKER);
-    std::fs::symlink_metadata(&marker).is_ok_and(|m| m.is_file())
+    std::fs::symlink_metadata(&marker)
+        .is_ok_and(|m| m.is_file() && m.len() == MARKER_TEXT.len() as u64)
         && std::fs::read_to_string(&marker).is_ok_and(|text| text == MARKER_TEXT)
+}
+
+/// The first record (`client.yaml`, `commonthread.yaml`, an engagement
+/// `*.md`) under `dir`, relative to it: a build never writes one, so a
+/// marker beside records was copied there and does not make them ours.
+fn record_inside(dir: &Path) -> Option<String> {
+    walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .follow_root_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .find(|entry| {
+            let name = entry.file_name().to_string_lossy();
+            !entry.file_type().is_dir()
+                && (name == "client.yaml"
+                    || name == "commonthread.yaml"
+                    || (name.len() > 3
+                        && name.ends_with(".md")
+                        && !name.eq_ignore_ascii_case("README.md")))
+        })
+        .map(|entry| {
+            let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            relative.to_string_lossy().replace('\\', "/")
+        })
 }
 
 /// The absolute form of a path that may not exist yet.
@@ -125,6 +164,21 @@ impl Sink for InPlace {
     fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
         let target = self.0.join(path);
         let dir = target.parent().unwrap_or(&self.0);
+        // A symbolic link inside OUT could point anywhere: never write through one.
+        let mut inside = self.0.clone();
+        for part in Path::new(path)
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+        {
+            inside.push(part);
+            if std::fs::symlink_metadata(&inside).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(format!(
+                    "refusing to write `{path}`: `{}` is a symbolic link",
+                    inside.display()
+                ));
+            }
+        }
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
         let name = target
@@ -168,12 +222,16 @@ impl Staging {
         let previous = parent.join(format!(".{name}.commonthread-old-{}", std::process::id()));
         remove_leftovers(parent, &name);
         std::fs::create_dir(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-        Ok(Staging {
+        let staging = Staging {
             dir,
             out: out_abs,
             previous,
             committed: false,
-        })
+        };
+        // Marked from the start: what a killed build leaves is known as ours.
+        std::fs::write(staging.dir.join(MARKER), MARKER_TEXT)
+            .map_err(|e| format!("cannot write the output marker: {e}"))?;
+        Ok(staging)
     }
 
     /// A path inside the staging folder, for writers that stream.
@@ -212,7 +270,7 @@ impl Drop for Staging {
 }
 
 /// Folders a build that was killed left beside OUT (`.public.commonthread-new-123`,
-/// `-old-123`): named by us, for us, and never a user's.
+/// `-old-123`): named by us, for us, and marked as ours.
 fn remove_leftovers(parent: &Path, name: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
@@ -227,8 +285,15 @@ fn remove_leftovers(parent: &Path, name: &str) {
                     .strip_prefix(&format!(".{name}{kind}"))
                     .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
             });
-        if ours && entry.file_type().is_ok_and(|t| t.is_dir()) {
+        if !ours || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        // Only what carries the marker (or nothing at all): a folder that
+        // merely has the name, a user's, is left alone.
+        if is_ours(&entry.path()) && record_inside(&entry.path()).is_none() {
             let _ = std::fs::remove_dir_all(entry.path());
+        } else {
+            let _ = std::fs::remove_dir(entry.path());
         }
     }
 }
@@ -245,13 +310,20 @@ pub fn write_atomically(out: &Path, files: &[OutputFile]) -> Result<(), String> 
 /// Moves the finished folder into place. The old OUT is moved aside first
 /// and removed only once the new one stands.
 fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
+    if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "refusing to write to `{}`: it is a symbolic link; point `--out` at a real folder",
+            out.display()
+        ));
+    }
     let existed = out.exists();
     if existed {
         // Checked again here: the folder may have changed since the build began.
         let empty = std::fs::read_dir(out)
             .map(|mut e| e.next().is_none())
             .unwrap_or(false);
-        if !is_ours(out) && !empty {
+        let ours = is_ours(out) && record_inside(out).is_none();
+        if !ours && !empty {
             return Err(format!(
                 "refusing to replace `{}`: it was not written by commonthread",
                 out.display()
@@ -308,6 +380,7 @@ pub fn carry_over(out: &Path, folder: &str) -> Vec<OutputFile> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(out.join(folder))
         .follow_links(false)
+        .follow_root_links(false)
         .sort_by_file_name()
     {
         let Ok(entry) = entry else { continue };
