@@ -101,7 +101,7 @@ impl Git {
                 return true;
             };
             match std::fs::read(root.join(file)) {
-                Ok(bytes) => blob_id(&bytes) != Some(*id),
+                Ok(bytes) => !same_blob(&bytes, *id),
                 Err(_) => true,
             }
         });
@@ -168,6 +168,7 @@ impl Git {
             by_identity,
             chain,
             renames: OnceLock::new(),
+            work_tree: None,
             repo: self.repo.clone(),
             prefix: self.prefix.clone(),
         })
@@ -290,8 +291,16 @@ pub struct Since {
     chain: Vec<Step>,
     /// git's rename detection between REV and HEAD: new path → old path.
     renames: OnceLock<HashMap<String, String>>,
+    /// The engagements now, when comparing with the work tree.
+    work_tree: Option<WorkTree>,
     repo: gix::ThreadSafeRepository,
     prefix: String,
+}
+
+#[derive(Default)]
+struct WorkTree {
+    paths: std::collections::HashSet<String>,
+    identities: std::collections::HashSet<(String, String)>,
 }
 
 /// An engagement as it was at REV.
@@ -343,11 +352,14 @@ impl Since {
     /// with `text`: the same path, else the same client and slug anywhere
     /// in the client's folder, else git's rename detection.
     pub fn lookup(&self, file: &str, client: &str, slug: &str, text: &str) -> Lookup {
-        let Some(old) = self.old_path(file, client, slug) else {
+        let Some(old) = self
+            .old_path(file, client, slug)
+            .or_else(|| self.renamed_in_work_tree(client, text))
+        else {
             return Lookup::New;
         };
         let id = self.files[&old];
-        if blob_id(text.as_bytes()) == Some(id) {
+        if same_blob(text.as_bytes(), id) {
             return Lookup::Unchanged;
         }
         let record = self.read_engagement(&old, id);
@@ -368,6 +380,52 @@ impl Since {
             .get(file)
             .filter(|old| self.files.contains_key(*old))
             .cloned()
+    }
+
+    /// What the records folder holds now, for renames not committed yet.
+    pub fn with_work_tree(mut self, inventory: &Inventory) -> Since {
+        let mut now = WorkTree::default();
+        for e in &inventory.engagements {
+            now.paths.insert(e.file.clone());
+            if let Some(client) = e.client {
+                now.identities
+                    .insert((inventory.clients[client].slug.clone(), e.slug.clone()));
+            }
+        }
+        self.work_tree = Some(now);
+        self
+    }
+
+    /// git's rename detection for a rename not committed yet: among the
+    /// client's engagements at REV that are gone from the work tree (by
+    /// path and by slug), the one whose text shares the most lines with
+    /// `text`, when at least half of them.
+    fn renamed_in_work_tree(&self, client: &str, text: &str) -> Option<String> {
+        let now = self.work_tree.as_ref()?;
+        let mut gone: Vec<&String> = self
+            .by_identity
+            .iter()
+            .filter(|((c, _), _)| c == client)
+            .filter(|(key, _)| !now.identities.contains(key))
+            .flat_map(|(_, paths)| paths)
+            .filter(|path| !now.paths.contains(*path))
+            .collect();
+        gone.sort();
+        let repo = self.repo.to_thread_local();
+        let mut best: Option<(f64, &String)> = None;
+        for path in gone {
+            let Ok(blob) = repo.find_blob(self.files[path]) else {
+                continue;
+            };
+            let Ok(old) = std::str::from_utf8(&blob.data) else {
+                continue;
+            };
+            let score = similarity(old, text);
+            if score >= 0.5 && best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, path));
+            }
+        }
+        best.map(|(_, path)| path.clone())
     }
 
     fn detect_renames(&self) -> HashMap<String, String> {
@@ -518,6 +576,48 @@ fn parse_engagement(path: &str, bytes: &[u8]) -> Option<Engagement> {
     crate::load::engagement_from_source(source, &mut ignored)?.record
 }
 
+/// Whether a file's bytes are what git stored as `id`, allowing for the
+/// CRLF a checkout with `core.autocrlf` writes for LF in the repository.
+fn same_blob(bytes: &[u8], id: ObjectId) -> bool {
+    if blob_id(bytes) == Some(id) {
+        return true;
+    }
+    if !bytes.windows(2).any(|w| w == b"\r\n") {
+        return false;
+    }
+    let mut lf = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
+        lf.push(bytes[i]);
+        i += 1;
+    }
+    blob_id(&lf) == Some(id)
+}
+
+/// The share of lines two texts have in common (0 to 1), as a rename
+/// detector's similarity: matched lines over the longer text's lines.
+fn similarity(a: &str, b: &str) -> f64 {
+    let mut counts: HashMap<&str, i64> = HashMap::new();
+    for line in a.lines() {
+        *counts.entry(line.trim_end()).or_default() += 1;
+    }
+    let mut common = 0usize;
+    for line in b.lines() {
+        if let Some(n) = counts.get_mut(line.trim_end())
+            && *n > 0
+        {
+            *n -= 1;
+            common += 1;
+        }
+    }
+    let longest = a.lines().count().max(b.lines().count()).max(1);
+    common as f64 / longest as f64
+}
+
 /// The git blob id of some bytes, as `git hash-object` computes it.
 fn blob_id(bytes: &[u8]) -> Option<ObjectId> {
     gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::object::Kind::Blob, bytes).ok()
@@ -570,7 +670,9 @@ fn list_files(
 /// A file `discover` would read as a record.
 fn is_record_path(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    name == CLIENT_FILE || path == CONFIG_FILE || (name.ends_with(".md") && path.contains('/'))
+    name == CLIENT_FILE
+        || path == CONFIG_FILE
+        || (name.ends_with(".md") && path.contains('/') && !name.eq_ignore_ascii_case("README.md"))
 }
 
 /// (client slug, engagement slug) of an engagement file at REV: the

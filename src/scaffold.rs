@@ -198,6 +198,9 @@ jobs:
       COMMONTHREAD_SOURCE: https://github.com/your-org/commonthread
     steps:
       - uses: actions/checkout@v4
+        with:
+          # The whole history, not only the last commit: `--since REV` compares with it.
+          fetch-depth: 0
       - name: Install commonthread
         run: cargo install --locked --git "$COMMONTHREAD_SOURCE" commonthread
       - name: Compute the figures as of the commit's day

@@ -185,7 +185,11 @@ pub fn open(options: &Options) -> Result<Repository, Fatal> {
     let since = match (&options.since, &git) {
         (None, _) => None,
         (Some(_), None) => return Err(Fatal::History(crate::history::not_a_repository(root))),
-        (Some(rev), Some(git)) => Some(git.since(rev).map_err(Fatal::History)?),
+        (Some(rev), Some(git)) => Some(
+            git.since(rev)
+                .map_err(Fatal::History)?
+                .with_work_tree(&inventory),
+        ),
     };
     let provenance = match (&git, options.provenance) {
         (Some(git), true) => git.provenance(root, &inventory),

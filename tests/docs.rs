@@ -72,6 +72,18 @@ const POINTS_AT: &[(&str, &str)] = &[
         "the `refund_reason:` key when it is written with no value, else the `review:` key.",
     ),
     (
+        "correction-without-original",
+        "the measurement's `corrects` value.",
+    ),
+    (
+        "goalpost-moved",
+        "the metric's `baseline` or `target` value, whichever moved (one diagnostic each when both did).",
+    ),
+    (
+        "history-rewritten",
+        "the changed `value` or `date` of the measurement; for a removed measurement, the metric's `measurements` key; for a removed metric, the `success.metrics` key.",
+    ),
+    (
         "success-has-no-number",
         "the `success.metrics` list when it is written, else the `success:` key, else line 1.",
     ),
@@ -115,6 +127,11 @@ const POINTS_AT: &[(&str, &str)] = &[
     ("measurement-out-of-range", "the measurement's `date`."),
     ("milestone-after-end", "the milestone's `due` date."),
     ("metric-stale", "the metric's `id`."),
+    ("milestone-slipped", "the milestone's `due` value."),
+    (
+        "done-undone",
+        "the milestone's list item (its `- id:` line).",
+    ),
 ];
 
 fn doc_path(name: &str) -> PathBuf {
