@@ -168,6 +168,7 @@ impl Git {
             by_identity,
             chain,
             renames: OnceLock::new(),
+            changes_along_chain: OnceLock::new(),
             work_tree: None,
             repo: self.repo.clone(),
             prefix: self.prefix.clone(),
@@ -291,6 +292,8 @@ pub struct Since {
     chain: Vec<Step>,
     /// git's rename detection between REV and HEAD: new path → old path.
     renames: OnceLock<HashMap<String, String>>,
+    /// Each file's versions along the chain (see `index_chain`).
+    changes_along_chain: OnceLock<HashMap<String, Vec<(usize, Option<ObjectId>)>>>,
     /// The engagements now, when comparing with the work tree.
     work_tree: Option<WorkTree>,
     repo: gix::ThreadSafeRepository,
@@ -500,18 +503,20 @@ impl Since {
             return moves;
         }
         let repo = self.repo.to_thread_local();
+        let index = self.changes_along_chain.get_or_init(|| self.index_chain());
+        // The versions this file took along the chain, at its path now or
+        // at REV (a rename shows as one path gone and the other added).
+        let mut versions: Vec<(usize, ObjectId)> = [file, past.file.as_str()]
+            .into_iter()
+            .filter_map(|path| index.get(path))
+            .flatten()
+            .filter_map(|&(step, id)| Some((step, id?)))
+            .collect();
+        versions.sort_by_key(|&(step, _)| step);
+        versions.dedup();
         let mut last_blob = self.files.get(&past.file).copied();
-        for step in &self.chain {
-            let Ok(tree) = repo.find_tree(step.tree) else {
-                continue;
-            };
-            let entry = [file, past.file.as_str()].into_iter().find_map(|path| {
-                tree.lookup_entry_by_path(format!("{}{path}", self.prefix))
-                    .ok()
-                    .flatten()
-            });
-            let Some(entry) = entry else { continue };
-            let id = entry.object_id();
+        for (step, id) in versions {
+            let step = &self.chain[step];
             if Some(id) == last_blob {
                 continue;
             }
@@ -528,6 +533,64 @@ impl Since {
         // What the work tree holds beyond the last commit.
         record_moves(&mut due, current, &moved, as_of, &mut moves);
         moves
+    }
+}
+
+impl Since {
+    /// Every file change along the chain, by path (relative to the records
+    /// folder): (step, the new blob or None when deleted). One tree diff a
+    /// commit, so looking up a file's versions costs nothing per commit.
+    fn index_chain(&self) -> HashMap<String, Vec<(usize, Option<ObjectId>)>> {
+        use gix::object::tree::diff::ChangeDetached;
+        let mut index: HashMap<String, Vec<(usize, Option<ObjectId>)>> = HashMap::new();
+        let repo = self.repo.to_thread_local();
+        let Ok(mut previous) = repo.find_commit(self.commit).and_then(|c| c.tree()) else {
+            return index;
+        };
+        for (i, step) in self.chain.iter().enumerate() {
+            let Ok(tree) = repo.find_tree(step.tree) else {
+                continue;
+            };
+            let Ok(changes) =
+                repo.diff_tree_to_tree(&previous, &tree, gix::diff::Options::default())
+            else {
+                previous = tree;
+                continue;
+            };
+            for change in changes {
+                let (location, id, mode) = match change {
+                    ChangeDetached::Addition {
+                        location,
+                        id,
+                        entry_mode,
+                        ..
+                    }
+                    | ChangeDetached::Modification {
+                        location,
+                        id,
+                        entry_mode,
+                        ..
+                    } => (location, Some(id), entry_mode),
+                    ChangeDetached::Deletion {
+                        location,
+                        entry_mode,
+                        ..
+                    } => (location, None, entry_mode),
+                    ChangeDetached::Rewrite { .. } => continue,
+                };
+                if !mode.is_blob() {
+                    continue;
+                }
+                let Ok(path) = std::str::from_utf8(&location) else {
+                    continue;
+                };
+                if let Some(path) = path.strip_prefix(self.prefix.as_str()) {
+                    index.entry(path.to_owned()).or_default().push((i, id));
+                }
+            }
+            previous = tree;
+        }
+        index
     }
 }
 
