@@ -267,6 +267,9 @@ impl Since {
     }
 }
 
+/// By path: (step of the chain, the new blob or None when deleted).
+type ChainIndex = HashMap<String, Vec<(usize, Option<ObjectId>)>>;
+
 /// One commit of the first-parent chain from REV (exclusive) to HEAD.
 #[derive(Clone, Debug)]
 struct Step {
@@ -293,7 +296,7 @@ pub struct Since {
     /// git's rename detection between REV and HEAD: new path → old path.
     renames: OnceLock<HashMap<String, String>>,
     /// Each file's versions along the chain (see `index_chain`).
-    changes_along_chain: OnceLock<HashMap<String, Vec<(usize, Option<ObjectId>)>>>,
+    changes_along_chain: OnceLock<ChainIndex>,
     /// The engagements now, when comparing with the work tree.
     work_tree: Option<WorkTree>,
     repo: gix::ThreadSafeRepository,
@@ -540,9 +543,9 @@ impl Since {
     /// Every file change along the chain, by path (relative to the records
     /// folder): (step, the new blob or None when deleted). One tree diff a
     /// commit, so looking up a file's versions costs nothing per commit.
-    fn index_chain(&self) -> HashMap<String, Vec<(usize, Option<ObjectId>)>> {
+    fn index_chain(&self) -> ChainIndex {
         use gix::object::tree::diff::ChangeDetached;
-        let mut index: HashMap<String, Vec<(usize, Option<ObjectId>)>> = HashMap::new();
+        let mut index = ChainIndex::new();
         let repo = self.repo.to_thread_local();
         let Ok(mut previous) = repo.find_commit(self.commit).and_then(|c| c.tree()) else {
             return index;
