@@ -202,6 +202,9 @@ pub struct Staging {
     out: PathBuf,
     previous: PathBuf,
     committed: bool,
+    /// The OUT being replaced, when it is ours: a page that comes out the
+    /// same as its file there is linked, not written again.
+    reuse: Option<PathBuf>,
 }
 
 impl Staging {
@@ -222,11 +225,15 @@ impl Staging {
         let previous = parent.join(format!(".{name}.commonthread-old-{}", std::process::id()));
         remove_leftovers(parent, &name);
         std::fs::create_dir(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        let reuse = (is_ours(&out_abs)
+            && !std::fs::symlink_metadata(&out_abs).is_ok_and(|m| m.file_type().is_symlink()))
+        .then(|| out_abs.clone());
         let staging = Staging {
             dir,
             out: out_abs,
             previous,
             committed: false,
+            reuse,
         };
         // Marked from the start: what a killed build leaves is known as ours.
         std::fs::write(staging.dir.join(MARKER), MARKER_TEXT)
@@ -257,8 +264,35 @@ impl Sink for Staging {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
         }
+        if let Some(old) = &self.reuse
+            && same_file_there(&old.join(path), bytes)
+            && std::fs::hard_link(old.join(path), &target).is_ok()
+        {
+            return Ok(());
+        }
         std::fs::write(&target, bytes).map_err(|e| format!("cannot write `{path}`: {e}"))
     }
+}
+
+/// Whether `path` is a regular file holding exactly `bytes`. A rebuild
+/// links such files into the new output instead of writing them: most
+/// pages do not change from one build to the next, and a link costs the
+/// file system no new inode, no data and, once the old OUT is removed, no
+/// freed inode either (ext4 spends much of a rebuild's time stepping over
+/// recently freed inodes when it creates files).
+fn same_file_there(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() != bytes.len() as u64 {
+        return false;
+    }
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut there = Vec::with_capacity(bytes.len());
+    file.read_to_end(&mut there).is_ok() && there == bytes
 }
 
 impl Drop for Staging {

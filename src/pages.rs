@@ -310,13 +310,37 @@ pub fn render_portfolio<'s>(
         rows.extend(summary.rows.iter().cloned());
         links.extend(summary.link.clone());
     }
-    let portfolio = view::portfolio(
+    let mut portfolio = view::portfolio(
         page_info(repo, settings, "Portfolio".to_owned(), None, true, 0),
         rows,
         links,
     );
-    staging.write(
-        "index.html",
-        renderer.render("portfolio.html", &portfolio)?.as_bytes(),
-    )
+    // The page is rendered around a marker, and the rows batch by batch
+    // into its place: a template context holding every row of a large
+    // practice (100,000 engagements) would take gigabytes.
+    let rows = std::mem::take(&mut portfolio.rows);
+    portfolio.rows_html = ROWS_MARKER.to_owned();
+    let frame = renderer.render("portfolio.html", &portfolio)?;
+    let Some(at) = frame.find(ROWS_MARKER) else {
+        // A portfolio.html of the user's own that loops over `rows` itself.
+        portfolio.rows = rows;
+        portfolio.rows_html = String::new();
+        return staging.write(
+            "index.html",
+            renderer.render("portfolio.html", &portfolio)?.as_bytes(),
+        );
+    };
+    let mut page = String::with_capacity(frame.len() + rows.len() * 1200);
+    page.push_str(&frame[..at]);
+    for batch in rows.chunks(ROWS_PER_BATCH) {
+        page.push_str(
+            &renderer.render("portfolio-rows.html", &view::PortfolioRows { rows: batch })?,
+        );
+    }
+    page.push_str(&frame[at + ROWS_MARKER.len()..]);
+    staging.write("index.html", page.as_bytes())
 }
+
+/// Where the portfolio's rows go in the rendered page.
+const ROWS_MARKER: &str = "<!--commonthread:portfolio-rows-->";
+const ROWS_PER_BATCH: usize = 500;

@@ -15,6 +15,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "portfolio.html",
         include_str!("../templates/portfolio.html"),
     ),
+    (
+        "portfolio-rows.html",
+        include_str!("../templates/portfolio-rows.html"),
+    ),
     ("client.html", include_str!("../templates/client.html")),
     (
         "scorecard.html",
@@ -169,11 +173,24 @@ fn without_hidden_controls(html: String) -> String {
         (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
             || ('\u{202A}'..='\u{202E}').contains(&c)
     };
-    if html.contains(hidden) {
-        html.chars().filter(|c| !hidden(*c)).collect()
-    } else {
-        html
+    // Almost every page has none: a byte scan says so without decoding.
+    // In UTF-8 they are C0 controls and DEL, C1 controls (C2 80-9F) and
+    // U+202A-202E (E2 80 AA-AE).
+    let bytes = html.as_bytes();
+    let found = bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\n' | b'\t' | b'\r' => false,
+        0..0x20 | 0x7F => true,
+        0xC2 => bytes.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)),
+        0xE2 => {
+            bytes.get(i + 1) == Some(&0x80)
+                && bytes.get(i + 2).is_some_and(|n| (0xAA..=0xAE).contains(n))
+        }
+        _ => false,
+    });
+    if !found {
+        return html;
     }
+    html.chars().filter(|c| !hidden(*c)).collect()
 }
 
 /// Tera's error with every cause, which is where the useful part is.
@@ -190,7 +207,18 @@ fn describe(error: &tera::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::minify_css;
+    use super::{minify_css, without_hidden_controls};
+
+    #[test]
+    fn hidden_controls_are_dropped_and_everything_else_kept() {
+        let kept = "a · b – c — d\n\te\r\n’é€";
+        assert_eq!(without_hidden_controls(kept.to_owned()), kept);
+        let hostile = "x\u{0}y\u{7}z\u{7F}\u{85}\u{9F}gpj\u{202E}exe\u{202A}\u{202D}·";
+        assert_eq!(without_hidden_controls(hostile.to_owned()), "xyzgpjexe·");
+        // U+2029 (E2 80 A9) and U+202F (E2 80 AF) are neighbours, not controls.
+        let near = "\u{2029}\u{202F}";
+        assert_eq!(without_hidden_controls(near.to_owned()), near);
+    }
 
     #[test]
     fn css_loses_comments_and_white_space_but_not_meaning() {

@@ -872,8 +872,19 @@ pub struct Portfolio {
     pub page: PageInfo,
     pub counts_by_status: Vec<Count>,
     pub counts_by_health: Vec<Count>,
+    /// Empty when the rows are rendered apart, batch by batch, into
+    /// `rows_html` (see `pages::render_portfolio`).
     pub rows: Vec<PortfolioRow>,
+    pub has_rows: bool,
+    /// The rows' HTML, or the marker where it goes.
+    pub rows_html: String,
     pub clients: Vec<ClientLink>,
+}
+
+/// A batch of the portfolio's rows, for `portfolio-rows.html`.
+#[derive(Clone, Debug, Serialize)]
+pub struct PortfolioRows<'a> {
+    pub rows: &'a [PortfolioRow],
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -989,7 +1000,9 @@ pub fn portfolio(
         page,
         counts_by_status,
         counts_by_health,
+        has_rows: !rows.is_empty(),
         rows,
+        rows_html: String::new(),
         clients,
     }
 }
