@@ -283,6 +283,47 @@ fn one_thread_and_many_give_the_same_bytes() {
     assert_eq!(build(samples().path(), &one, &["--jobs", "0"]).0, 2);
 }
 
+/// A rebuild links the pages that did not change (same inode, same bytes)
+/// and writes the ones that did.
+#[cfg(unix)]
+#[test]
+fn a_rebuild_reuses_unchanged_pages_and_rewrites_changed_ones() {
+    use std::os::unix::fs::MetadataExt;
+    let records = samples();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    assert_eq!(build(records.path(), &out, &[]).0, 0);
+    let inode = |path: &str| std::fs::metadata(out.join(path)).unwrap().ino();
+    let unchanged = "maple-street-dental/index.html";
+    let changed = "tidewater-freight/2026-detention-recovery/scorecard.html";
+    let (kept, rewritten) = (inode(unchanged), inode(changed));
+    let record = records
+        .path()
+        .join("tidewater-freight/2026-detention-recovery.md");
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, text.replacen("title: ", "title: Renamed ", 1)).unwrap();
+    assert_eq!(build(records.path(), &out, &[]).0, 0);
+    assert_eq!(
+        inode(unchanged),
+        kept,
+        "an unchanged page was written again"
+    );
+    assert_ne!(
+        inode(changed),
+        rewritten,
+        "a changed page was not rewritten"
+    );
+    let page = std::fs::read_to_string(out.join(changed)).unwrap();
+    assert!(page.contains("Renamed "), "the rewritten page is stale");
+    // Nothing of the old OUT is left beside the new one.
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "public")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
 const CLIENT: &str = "name: Acme Logistics\nnotes: CANARY-client-notes\n";
 
 /// An engagement with `{X}` in every text field and `{I}` in every internal one.
