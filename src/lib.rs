@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod charts;
 pub mod cli;
+pub mod css;
 pub mod diagnostics;
 pub mod discover;
 pub mod figures;

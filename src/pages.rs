@@ -320,7 +320,7 @@ pub fn render_portfolio<'s>(
     // practice (100,000 engagements) would take gigabytes.
     let rows = std::mem::take(&mut portfolio.rows);
     portfolio.rows_html = ROWS_MARKER.to_owned();
-    let frame = renderer.render("portfolio.html", &portfolio)?;
+    let frame = renderer.render_part("portfolio.html", &portfolio)?;
     let Some(at) = frame.find(ROWS_MARKER) else {
         // A portfolio.html of the user's own that loops over `rows` itself.
         portfolio.rows = rows;
@@ -334,11 +334,11 @@ pub fn render_portfolio<'s>(
     page.push_str(&frame[..at]);
     for batch in rows.chunks(ROWS_PER_BATCH) {
         page.push_str(
-            &renderer.render("portfolio-rows.html", &view::PortfolioRows { rows: batch })?,
+            &renderer.render_part("portfolio-rows.html", &view::PortfolioRows { rows: batch })?,
         );
     }
     page.push_str(&frame[at + ROWS_MARKER.len()..]);
-    staging.write("index.html", page.as_bytes())
+    staging.write("index.html", renderer.finish(page).as_bytes())
 }
 
 /// Where the portfolio's rows go in the rendered page.

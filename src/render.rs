@@ -33,8 +33,11 @@ pub const BUILT_IN_STYLE: &str = include_str!("../templates/style.css");
 
 pub struct Renderer {
     tera: Tera,
-    style: String,
+    style: crate::css::Stylesheet,
 }
+
+/// Where the page's stylesheet goes until it is cut to the page.
+const STYLE_MARKER: &str = "/*commonthread:stylesheet*/";
 
 impl Renderer {
     /// Loads the templates, the user's files first. Errors name the file.
@@ -72,7 +75,7 @@ impl Renderer {
             }
         }
         // Inlined into every page: every byte saved is saved thousands of times.
-        let style = minify_css(&style);
+        let style = crate::css::Stylesheet::parse(&minify_css(&style));
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html"]);
         tera.register_filter("date_words", date_words);
@@ -82,13 +85,35 @@ impl Renderer {
 
     /// Renders one page from its view model.
     pub fn render<T: Serialize>(&self, template: &str, view: &T) -> Result<String, String> {
+        Ok(self.finish(self.render_part(template, view)?))
+    }
+
+    /// Renders a template as it stands, for a page assembled from several
+    /// parts; `finish` makes the assembled page whole.
+    pub fn render_part<T: Serialize>(&self, template: &str, view: &T) -> Result<String, String> {
         let mut context = Context::from_serialize(view).map_err(|e| describe(&e))?;
-        context.insert("stylesheet", &self.style);
-        let html = self
-            .tera
+        context.insert("stylesheet", STYLE_MARKER);
+        self.tera
             .render(template, &context)
-            .map_err(|e| describe(&e))?;
-        Ok(without_hidden_controls(html))
+            .map_err(|e| describe(&e))
+    }
+
+    /// The stylesheet cut to what the page uses, and no hidden controls.
+    pub fn finish(&self, html: String) -> String {
+        // Only the rules this page can use: most of the sheet is for
+        // other kinds of page, and it is inlined into every one.
+        let html = match html.split_once(STYLE_MARKER) {
+            Some((head, tail)) => {
+                let css = self.style.for_page(&html);
+                let mut page = String::with_capacity(html.len() + css.len());
+                page.push_str(head);
+                page.push_str(&css);
+                page.push_str(tail);
+                page
+            }
+            None => html,
+        };
+        without_hidden_controls(html)
     }
 }
 
