@@ -787,7 +787,8 @@ pub fn review(
                 CheckState::Open => "Open",
                 CheckState::NotApplicable => "N/A",
             },
-            detail: item.detail.clone(),
+            // A date is data (YYYY-MM-DD) in engagements.json, words on the page.
+            detail: Date::parse(&item.detail).map_or_else(|| item.detail.clone(), date_long),
         })
         .collect();
     let qualification = e.qualification.as_ref().map(|q| QualificationView {
