@@ -18,7 +18,8 @@
 #   read      find DIR -name '*.md' -print0 | xargs -0 cat > /dev/null   (the read floor)
 #   parse     examples/parse_only.rs: split + serde_yaml into the model   (the parse floor)
 #   check     commonthread check DIR --as-of 2026-11-16
-#   build     commonthread build DIR --out OUT --as-of 2026-11-16
+#   build     commonthread build DIR --out OUT --as-of 2026-11-16 (a rebuild over the last OUT)
+#   build-fresh  the same into an OUT removed just before each run
 #   hugo      hugo on the same .md files, one single-page template        (when hugo is present)
 #
 # It prints a Markdown table and writes it, with the machine and versions,
@@ -193,14 +194,16 @@ json_number() { # FIELD FILE: the first numeric value of "FIELD" in hyperfine's 
     grep -o "\"$1\": *[-0-9.eE+]*" "$2" | head -1 | sed 's/.*: *//'
 }
 
-# measure SIZE NAME RUNS WARMUP COMMAND: hyperfine for the wall time, with
-# /usr/bin/time around every run for the peak RSS (the largest of the runs).
+# measure SIZE NAME RUNS WARMUP COMMAND [PREPARE]: hyperfine for the wall
+# time, with /usr/bin/time around every run for the peak RSS (the largest of
+# the runs); PREPARE runs before each run, untimed.
 measure() {
-    local size=$1 name=$2 runs=$3 warmup=$4 cmd=$5
+    local size=$1 name=$2 runs=$3 warmup=$4 cmd=$5 prepare=${6:-true}
     local json=$RESULTS/$size-$name.json rss=$RESULTS/$size-$name.rss
     rm -f "$rss"
     say "$size engagements: $name ($runs runs, $warmup warm-up): $cmd"
     if ! hyperfine --style basic --runs "$runs" --warmup "$warmup" --export-json "$json" \
+        --prepare "$prepare" \
         --command-name "$name" "/usr/bin/time -f %M -a -o $rss $cmd" >&2; then
         echo "note: $name failed at $size engagements; left out of the table" >&2
         echo "- $name failed at $size engagements (see $RESULTS)." >>"$NOTES"
@@ -242,7 +245,12 @@ for size in $SIZES; do
         "sh -c \"find $records -name '*.md' -print0 | xargs -0 cat > /dev/null\""
     measure "$size" parse "$runs" "$warmup" "$PARSE $records"
     measure "$size" check "$runs" "$warmup" "$BIN check $records --as-of $AS_OF -q"
+    # A rebuild over the previous OUT (what CI caches and `serve` see, and
+    # how Hugo is run below), then a build into an OUT removed just before.
     measure "$size" build "$runs" "$warmup" "$BIN build $records --out $out --as-of $AS_OF -q"
+    measure "$size" build-fresh "$runs" 0 "$BIN build $records --out $out-fresh --as-of $AS_OF -q" \
+        "rm -rf $out-fresh"
+    rm -rf "$out-fresh"
     pages=$(find "$out" -name '*.html' 2>/dev/null | wc -l)
     echo "- $size engagements: \`build\` wrote $pages HTML pages ($(du -sh "$out" 2>/dev/null | cut -f1))." >>"$NOTES"
 
@@ -289,7 +297,7 @@ awk -F'\t' '
             read = (n == "read") ? "1.0×" : ratio(mean[i], m[s SUBSEP "read"])
             parse = (n == "read") ? "–" : (n == "parse") ? "1.0×" : ratio(mean[i], m[s SUBSEP "parse"])
             ht = "–"; hc = "–"; hr = "–"
-            if ((n == "check" || n == "build") && ((s, "hugo") in m)) {
+            if ((n == "check" || n == "build" || n == "build-fresh") && ((s, "hugo") in m)) {
                 ht = ratio(mean[i], m[s SUBSEP "hugo"])
                 hc = ratio(cpu[i], c[s SUBSEP "hugo"])
                 hr = ratio(rss[i], r[s SUBSEP "hugo"])
