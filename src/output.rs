@@ -65,8 +65,13 @@ pub fn check_target(out: &Path, records: &Path) -> Result<(), String> {
             if entries.next().is_none() {
                 Ok(())
             } else {
+                let why = if std::fs::symlink_metadata(out.join(MARKER)).is_ok() {
+                    format!("its `{MARKER}` file is not the one commonthread writes")
+                } else {
+                    format!("no `{MARKER}` file")
+                };
                 Err(format!(
-                    "refusing to replace `{shown}`: it is not empty and was not written by commonthread (no `{MARKER}` file); choose another `--out`, or empty it yourself"
+                    "refusing to replace `{shown}`: it is not empty and was not written by commonthread ({why}); choose another `--out`, or empty it yourself"
                 ))
             }
         }
