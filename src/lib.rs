@@ -280,7 +280,7 @@ fn build(args: &BuildArgs) -> u8 {
     let mut pages_written: usize = summaries.iter().map(|s| s.pages).sum();
     if args.audience == pages::Audience::Internal {
         let finished = join_json_parts(&repo, &staging).and_then(|()| {
-            pages::render_portfolio(&repo, &settings, summaries.iter(), &renderer, &staging)
+            pages::render_portfolio_taking(&repo, &settings, &mut summaries, &renderer, &staging)
         });
         if let Err(message) = finished {
             return cannot_run(&format!("cannot render the reports: {message}"));

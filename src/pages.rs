@@ -310,6 +310,35 @@ pub fn render_portfolio<'s>(
         rows.extend(summary.rows.iter().cloned());
         links.extend(summary.link.clone());
     }
+    render_portfolio_of(repo, settings, rows, links, renderer, staging)
+}
+
+/// As `render_portfolio`, taking the rows out of the summaries instead of
+/// copying them (a build has no further use for them).
+pub fn render_portfolio_taking(
+    repo: &Repository,
+    settings: &Settings<'_>,
+    summaries: &mut [ClientSummary],
+    renderer: &Renderer,
+    staging: &dyn Sink,
+) -> Result<(), String> {
+    let mut rows = Vec::with_capacity(summaries.iter().map(|s| s.rows.len()).sum());
+    let mut links = Vec::with_capacity(summaries.len());
+    for summary in summaries {
+        rows.append(&mut summary.rows);
+        links.extend(summary.link.take());
+    }
+    render_portfolio_of(repo, settings, rows, links, renderer, staging)
+}
+
+fn render_portfolio_of(
+    repo: &Repository,
+    settings: &Settings<'_>,
+    rows: Vec<view::PortfolioRow>,
+    links: Vec<view::ClientLink>,
+    renderer: &Renderer,
+    staging: &dyn Sink,
+) -> Result<(), String> {
     let mut portfolio = view::portfolio(
         page_info(repo, settings, "Portfolio".to_owned(), None, true, 0),
         rows,
