@@ -1548,3 +1548,79 @@ fn a_deleted_readme_is_not_an_uncommitted_record() {
         serde_json::json!(false)
     );
 }
+
+// ---------------------------------------------------------------------------
+// The quarterly audit reads the history
+// ---------------------------------------------------------------------------
+
+/// `audit --quarter` compares the last commit before the quarter with the
+/// last commit in it, and lists what the history rules find there.
+#[test]
+fn the_audit_lists_goalposts_moved_and_milestones_slipped_in_the_quarter() {
+    let repo = Repo::new(); // committed on 2026-06-01, before Q3
+    repo.edit(
+        FILE,
+        &[
+            ("      target: 14\n", "      target: 10\n"),
+            ("    due: 2026-12-15\n", "    due: 2027-01-15\n"),
+        ],
+    );
+    git_in(repo.path(), &["add", "-A"], "2026-07-15T12:00:00+00:00");
+    git_in(
+        repo.path(),
+        &["commit", "-q", "-m", "Move things in Q3"],
+        "2026-07-15T12:00:00+00:00",
+    );
+    let out = tempfile::tempdir().unwrap();
+    let done = run(commonthread()
+        .arg("audit")
+        .arg(repo.path())
+        .args(["--quarter", "2026-Q3", "--as-of", AS_OF, "--out"])
+        .arg(out.path().join("public")));
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("public/audit/2026-Q3.json")).unwrap(),
+    )
+    .unwrap();
+    let history = &json["history"];
+    assert_eq!(history["from_date"], "2026-06-01");
+    assert_eq!(history["to_date"], "2026-07-15");
+    let findings: Vec<(String, String, u64, u64)> = history["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        vec![
+            ("goalpost-moved".to_owned(), FILE.to_owned(), 17, 15),
+            ("milestone-slipped".to_owned(), FILE.to_owned(), 38, 10),
+        ]
+    );
+    let page = std::fs::read_to_string(out.path().join("public/audit/2026-Q3.html")).unwrap();
+    assert!(
+        page.contains("goalpost-moved"),
+        "the page lists the findings"
+    );
+
+    // The quarter before: no commit before it, so no history to read.
+    let earlier = run(commonthread()
+        .arg("audit")
+        .arg(repo.path())
+        .args(["--quarter", "2026-Q2", "--as-of", AS_OF, "--out"])
+        .arg(out.path().join("public")));
+    assert_eq!(earlier.code, 0, "{}", earlier.stderr);
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("public/audit/2026-Q2.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(json["history"].is_null(), "{}", json["history"]);
+}
