@@ -93,8 +93,18 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
     fn resolve(&self, mut schema: &'s Value) -> &'s Value {
         loop {
             if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-                let pointer = reference.trim_start_matches('#');
-                match self.root_schema.pointer(pointer) {
+                // The schema's own references are `#/definitions/NAME`: one
+                // map lookup, not a JSON pointer walk (hot: once a node).
+                let target = match reference.strip_prefix("#/definitions/") {
+                    Some(name) if !name.contains(['/', '~']) => self
+                        .root_schema
+                        .get("definitions")
+                        .and_then(|d| d.get(name)),
+                    _ => self
+                        .root_schema
+                        .pointer(reference.trim_start_matches('#')),
+                };
+                match target {
                     Some(target) => schema = target,
                     None => return schema,
                 }
