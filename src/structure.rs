@@ -100,9 +100,7 @@ impl<'s: 'n, 'n> Walker<'s, 'n, '_> {
                         .root_schema
                         .get("definitions")
                         .and_then(|d| d.get(name)),
-                    _ => self
-                        .root_schema
-                        .pointer(reference.trim_start_matches('#')),
+                    _ => self.root_schema.pointer(reference.trim_start_matches('#')),
                 };
                 match target {
                     Some(target) => schema = target,
