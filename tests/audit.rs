@@ -1,27 +1,18 @@
 //! `commonthread audit` on a fixture whose answers were worked out by hand
 //! (see the comments), through the real binary.
 
+#[allow(dead_code)]
+mod common;
+
 use std::path::Path;
 
 use tempfile::TempDir;
 
 use assert_cmd::Command;
 
-/// A copy of the records outside this project's git repository, so the
-/// pages carry no commit id (that is tested with repositories of its own).
+/// The records, copied outside this project's git repository.
 fn fixture() -> TempDir {
-    let copy = tempfile::tempdir().unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.unwrap();
-        let to = copy.path().join(entry.path().strip_prefix(&from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&to).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &to).unwrap();
-        }
-    }
-    copy
+    common::project_copy("tests/fixtures/audit")
 }
 
 fn audit(dir: &Path, out: &Path, quarter: &str, as_of: &str) -> (i32, String) {

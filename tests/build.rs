@@ -2,6 +2,9 @@
 //! snapshots, safety of record text, audience, determinism, and the output
 //! folder's safety.
 
+#[allow(dead_code)]
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -10,21 +13,9 @@ use tempfile::TempDir;
 
 const AS_OF: &str = "2026-11-16";
 
-/// A copy of the records outside this project's git repository, so the
-/// pages carry no commit id (that is tested with repositories of its own).
+/// The records, copied outside this project's git repository.
 fn samples() -> TempDir {
-    let copy = tempfile::tempdir().unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-engagements");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.unwrap();
-        let to = copy.path().join(entry.path().strip_prefix(&from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&to).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &to).unwrap();
-        }
-    }
-    copy
+    common::project_copy("sample-engagements")
 }
 
 fn commonthread() -> Command {

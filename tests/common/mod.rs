@@ -332,6 +332,19 @@ pub fn fixture_copy(name: &str) -> TempDir {
     dir
 }
 
+/// A copy of a folder of this project (relative to its root) in a
+/// temporary folder outside its git repository, so pages built from it
+/// carry no commit id (provenance is tested with repositories of its own).
+#[allow(dead_code)] // used by build.rs and audit.rs, not by check.rs
+pub fn project_copy(relative: &str) -> TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(relative),
+        dir.path(),
+    );
+    dir
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create the folder");
     for entry in std::fs::read_dir(from).expect("read the fixture") {
