@@ -14,11 +14,16 @@
 //! 8. `build --since` and `explain`;
 //! 9. bugs found (ignored until fixed).
 
+#[allow(dead_code)]
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde::Deserialize;
 use tempfile::TempDir;
+
+use common::{edit, line};
 
 const AS_OF: &str = "2026-11-16";
 const ERR: &str = "error";
@@ -209,25 +214,6 @@ fn git_in(dir: &Path, args: &[&str], date: &str) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("git prints UTF-8")
-}
-
-/// `text` with each `old` (which must occur exactly once) replaced by `new`.
-fn edit(text: &str, replacements: &[(&str, &str)]) -> String {
-    let mut out = text.to_owned();
-    for (old, new) in replacements {
-        assert_eq!(
-            out.matches(old).count(),
-            1,
-            "{old:?} must occur exactly once in the text being edited"
-        );
-        out = out.replacen(old, new, 1);
-    }
-    out
-}
-
-/// The 1-based line `number` of `text`.
-fn line(text: &str, number: usize) -> &str {
-    text.lines().nth(number - 1).expect("the line exists")
 }
 
 /// The binary, with an environment that cannot leak into the results.
