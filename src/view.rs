@@ -514,6 +514,18 @@ pub struct Scorecard {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct MetricCard {
+    /// The figures in words, as the review's table shows them too.
+    #[serde(flatten)]
+    pub summary: MetricSummary,
+    pub chart_svg: Option<String>,
+    /// Every measurement up to the as-of date, oldest first.
+    pub measurements: Vec<MeasurementRow>,
+}
+
+/// A metric's figures without its chart and readings: what the review's
+/// table needs, at a fraction of a full card's cost.
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricSummary {
     pub id: String,
     pub name: String,
     pub weight: Option<String>,
@@ -530,9 +542,6 @@ pub struct MetricCard {
     pub expected_percent: f64,
     pub expected_label: String,
     pub summary: String,
-    pub chart_svg: Option<String>,
-    /// Every measurement up to the as-of date, oldest first.
-    pub measurements: Vec<MeasurementRow>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -566,40 +575,10 @@ fn metric_cards(e: &Engagement, f: &EngagementFigures, as_of: Date) -> Vec<Metri
     let defs = e.success.as_ref().map_or(&[][..], |s| s.metrics.as_slice());
     defs.iter()
         .zip(&f.metrics)
-        .map(|(m, mf)| {
+        .zip(metric_summaries(e, f))
+        .map(|((m, mf), summary)| {
             let unit = m.unit.as_ref().map(Text::as_str).unwrap_or_default();
-            let progress_percent = mf.progress.map(figures::percent);
-            let expected_label = format!("{}% expected by today", figures::percent(mf.expected));
-            let summary = match mf.progress {
-                Some(p) => format!(
-                    "{}% of the way from {} to {}",
-                    figures::percent(p),
-                    format_number(m.baseline, ""),
-                    format_number(m.target, unit)
-                ),
-                None => format!(
-                    "not measured yet; from {} to {}",
-                    format_number(m.baseline, ""),
-                    format_number(m.target, unit)
-                ),
-            };
             MetricCard {
-                id: m.id.to_string(),
-                name: m.name.to_string(),
-                weight: m.weight.map(|w| format_number(w, "")),
-                status: mf.status.as_str(),
-                status_label: metric_status_label(mf.status),
-                baseline: format_number(m.baseline, unit),
-                target: format_number(m.target, unit),
-                current: mf.current.map(|(_, v)| format_number(v, unit)),
-                current_date: mf.current.map(|(d, _)| date_medium(d)),
-                progress_percent,
-                bar_percent: figures::round_to(
-                    mf.progress.unwrap_or(0.0).clamp(0.0, 1.0) * 100.0,
-                    1,
-                ),
-                expected_percent: figures::round_to(mf.expected.clamp(0.0, 1.0) * 100.0, 1),
-                expected_label,
                 summary,
                 chart_svg: charts::metric_chart(m, mf, e.start, e.end, as_of, unit),
                 measurements: figures::readings(m, as_of)
@@ -617,6 +596,50 @@ fn metric_cards(e: &Engagement, f: &EngagementFigures, as_of: Date) -> Vec<Metri
                         }),
                     })
                     .collect(),
+            }
+        })
+        .collect()
+}
+
+fn metric_summaries(e: &Engagement, f: &EngagementFigures) -> Vec<MetricSummary> {
+    let defs = e.success.as_ref().map_or(&[][..], |s| s.metrics.as_slice());
+    defs.iter()
+        .zip(&f.metrics)
+        .map(|(m, mf)| {
+            let unit = m.unit.as_ref().map(Text::as_str).unwrap_or_default();
+            let progress_percent = mf.progress.map(figures::percent);
+            let expected_label = format!("{}% expected by today", figures::percent(mf.expected));
+            let summary = match mf.progress {
+                Some(p) => format!(
+                    "{}% of the way from {} to {}",
+                    figures::percent(p),
+                    format_number(m.baseline, ""),
+                    format_number(m.target, unit)
+                ),
+                None => format!(
+                    "not measured yet; from {} to {}",
+                    format_number(m.baseline, ""),
+                    format_number(m.target, unit)
+                ),
+            };
+            MetricSummary {
+                id: m.id.to_string(),
+                name: m.name.to_string(),
+                weight: m.weight.map(|w| format_number(w, "")),
+                status: mf.status.as_str(),
+                status_label: metric_status_label(mf.status),
+                baseline: format_number(m.baseline, unit),
+                target: format_number(m.target, unit),
+                current: mf.current.map(|(_, v)| format_number(v, unit)),
+                current_date: mf.current.map(|(d, _)| date_medium(d)),
+                progress_percent,
+                bar_percent: figures::round_to(
+                    mf.progress.unwrap_or(0.0).clamp(0.0, 1.0) * 100.0,
+                    1,
+                ),
+                expected_percent: figures::round_to(mf.expected.clamp(0.0, 1.0) * 100.0, 1),
+                expected_label,
+                summary,
             }
         })
         .collect()
@@ -721,7 +744,7 @@ pub struct Review {
     pub referrals: Option<u32>,
     pub concerns: Vec<ConcernRow>,
     pub wins: Vec<WinRow>,
-    pub metrics: Vec<MetricCard>,
+    pub metrics: Vec<MetricSummary>,
     pub qualification: Option<QualificationView>,
     pub value: Option<String>,
     pub internal_notes_html: Option<String>,
@@ -856,7 +879,7 @@ pub fn review(
         referrals: r.and_then(|r| r.referrals),
         concerns: concern_rows(e, as_of),
         wins: win_rows(e, as_of),
-        metrics: metric_cards(e, f, as_of),
+        metrics: metric_summaries(e, f),
         qualification,
         value,
         internal_notes_html: md(e.internal_notes.as_ref()),
