@@ -78,6 +78,7 @@ impl Renderer {
         let style = crate::css::Stylesheet::parse(&minify_css(&style));
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html"]);
+        tera.set_escape_fn(escape_html);
         tera.register_filter("date_words", date_words);
         tera.add_raw_templates(sources).map_err(|e| describe(&e))?;
         Ok(Renderer { tera, style })
@@ -190,6 +191,30 @@ fn date_words(
     })
 }
 
+/// Tera's own escaping, character for character (`&<>"'/`), but copying
+/// the runs between them whole: escaping was 6% of build CPU.
+fn escape_html(input: &str) -> String {
+    let mut output = String::with_capacity(input.len() + input.len() / 8);
+    let mut run = 0;
+    for (i, byte) in input.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#x27;",
+            b'/' => "&#x2F;",
+            _ => continue,
+        };
+        // Every special is ASCII, so `i` is always a character boundary.
+        output.push_str(&input[run..i]);
+        output.push_str(entity);
+        run = i + 1;
+    }
+    output.push_str(&input[run..]);
+    output
+}
+
 /// Record text may carry control characters (a bell, a NUL) that HTML does
 /// not allow, and bidirectional overrides that make `gpj.exe` read as
 /// `exe.jpg`. Neither belongs on a page a client reads: both are dropped.
@@ -262,6 +287,25 @@ mod tests {
                 let page = format!("{pad}{hidden}b{pad}");
                 assert_eq!(without_hidden_controls(page), format!("{pad}b{pad}"));
             }
+        }
+    }
+
+    #[test]
+    fn escaping_is_teras_own() {
+        for text in [
+            "",
+            "plain",
+            "a & b < c > d \" e ' f / g",
+            "&&<<>>",
+            "é/€/😀<",
+            "<script>alert('x')</script>",
+            "ends with &",
+        ] {
+            assert_eq!(
+                super::escape_html(text),
+                tera::escape_html(text),
+                "{text:?}"
+            );
         }
     }
 
