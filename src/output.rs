@@ -383,7 +383,7 @@ fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
         }
         if exchange(staging, out) {
             // `staging` now holds the previous output.
-            let _ = std::fs::remove_dir_all(staging);
+            remove_tree(staging);
             return Ok(());
         }
         std::fs::rename(out, previous)
@@ -396,9 +396,45 @@ fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
         return Err(format!("cannot move the new output into place: {e}"));
     }
     if existed {
-        let _ = std::fs::remove_dir_all(previous);
+        remove_tree(previous);
     }
     Ok(())
+}
+
+/// Removes a previous output folder, its top-level entries spread over a
+/// few threads. Unlinking tens of thousands of files waits on the file
+/// system more than on the CPU: at 10,000 engagements (22,501 pages) one
+/// thread took 2.2 s here and four took 1.0 s, on two cores. Best effort:
+/// what cannot be removed is left, as `remove_dir_all` would.
+fn remove_tree(dir: &Path) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = (rayon::current_num_threads() * 2).min(8);
+    let entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) if threads > 1 => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        _ => {
+            let _ = std::fs::remove_dir_all(dir);
+            return;
+        }
+    };
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(entries.len()) {
+            scope.spawn(|| {
+                while let Some(path) = entries.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    // Not followed: a link is removed, never what it points at.
+                    match std::fs::symlink_metadata(path) {
+                        Ok(meta) if meta.is_dir() => {
+                            let _ = std::fs::remove_dir_all(path);
+                        }
+                        _ => {
+                            let _ = std::fs::remove_file(path);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Marks an existing output folder as ours (serve writes into it in place).
@@ -479,6 +515,26 @@ mod tests {
             path: path.into(),
             bytes: text.as_bytes().to_vec(),
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn removing_a_tree_takes_everything_in_it_and_nothing_it_links_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("keep.txt");
+        std::fs::write(&outside, "the user's").unwrap();
+        let tree = dir.path().join("old");
+        for client in 0..20 {
+            let folder = tree.join(format!("client-{client}/engagement"));
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(folder.join("scorecard.html"), "page").unwrap();
+        }
+        std::fs::write(tree.join("index.html"), "page").unwrap();
+        std::os::unix::fs::symlink(&outside, tree.join("link")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), tree.join("client-0/up")).unwrap();
+        remove_tree(&tree);
+        assert!(!tree.exists());
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "the user's");
     }
 
     #[test]
