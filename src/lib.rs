@@ -20,6 +20,7 @@ pub mod model;
 pub mod output;
 pub mod pages;
 pub mod render;
+pub mod reuse;
 pub mod rules;
 pub mod scaffold;
 pub mod schema;
@@ -223,6 +224,14 @@ fn build(args: &BuildArgs) -> u8 {
         repo.inventory.engagements.len(),
         "building",
     );
+    // Pages of clients whose inputs did not change since the last build
+    // into OUT are linked from it rather than rendered (see `reuse`).
+    let build_inputs = build_inputs(&repo, &renderer, &settings);
+    let previous = staging
+        .previous_output()
+        .zip(build_inputs)
+        .and_then(|(previous, inputs)| Some((previous, reuse::Manifest::read(previous, inputs)?)));
+    let clients_reused = std::sync::atomic::AtomicUsize::new(0);
     let outcomes: Vec<(
         Vec<diagnostics::Diagnostic>,
         Result<pages::ClientSummary, String>,
@@ -236,16 +245,39 @@ fn build(args: &BuildArgs) -> u8 {
             let rendered = if errors_seen.load(Ordering::Relaxed) {
                 Ok(pages::ClientSummary::default())
             } else {
-                // The JSON part waits on disk, not in memory, for the others.
-                pages::render_client(&repo, &unit, &renderer, &settings, &staging).and_then(
-                    |mut summary| {
-                        let part = std::mem::take(&mut summary.json_part);
-                        if !part.is_empty() {
-                            staging.write(&format!("{JSON_PARTS}/{index:08}"), part.as_bytes())?;
-                        }
-                        Ok(summary)
-                    },
-                )
+                let inputs = build_inputs.and_then(|b| pages::client_inputs(b, &repo, &unit));
+                let reused = previous
+                    .as_ref()
+                    .zip(inputs)
+                    .and_then(|((old, manifest), inputs)| {
+                        reuse_client(&repo, &unit, &staging, old, manifest, inputs, &settings)
+                    });
+                match reused {
+                    Some(summary) => {
+                        clients_reused.fetch_add(1, Ordering::Relaxed);
+                        summary
+                    }
+                    None => {
+                        let recording = reuse::Recording::new(&staging);
+                        pages::render_client(&repo, &unit, &renderer, &settings, &recording).map(
+                            |mut summary| {
+                                summary.reuse = inputs.map(|inputs| reuse::ClientPages {
+                                    inputs,
+                                    pages: recording.into_pages(),
+                                });
+                                summary
+                            },
+                        )
+                    }
+                }
+                .and_then(|mut summary| {
+                    // The JSON part waits on disk, not in memory, for the others.
+                    let part = std::mem::take(&mut summary.json_part);
+                    if !part.is_empty() {
+                        staging.write(&format!("{JSON_PARTS}/{index:08}"), part.as_bytes())?;
+                    }
+                    Ok(summary)
+                })
             };
             bar.inc(1);
             (unit.diagnostics, rendered)
@@ -277,7 +309,19 @@ fn build(args: &BuildArgs) -> u8 {
     if let Some(message) = render_error {
         return cannot_run(&format!("cannot render the reports: {message}"));
     }
+    let summaries_len = summaries.len();
     let mut pages_written: usize = summaries.iter().map(|s| s.pages).sum();
+    if let Some(inputs) = build_inputs {
+        let manifest = reuse::Manifest::render(
+            inputs,
+            summaries
+                .iter()
+                .filter_map(|s| Some((s.slug.as_str(), s.reuse.as_ref()?))),
+        );
+        if let Err(message) = staging.write(reuse::MANIFEST, manifest.as_bytes()) {
+            return cannot_run(&message);
+        }
+    }
     if args.audience == pages::Audience::Internal {
         let finished = join_json_parts(&repo, &staging).and_then(|()| {
             pages::render_portfolio_taking(&repo, &settings, &mut summaries, &renderer, &staging)
@@ -298,8 +342,10 @@ fn build(args: &BuildArgs) -> u8 {
     }
     if common.verbose {
         say(&format!(
-            "checked, rendered and wrote in {} ms",
-            started.elapsed().as_millis()
+            "checked, rendered and wrote in {} ms ({} of {} unchanged since the last build: their pages were linked, not rendered)",
+            started.elapsed().as_millis(),
+            clients_reused.into_inner(),
+            plural(summaries_len, "client", "clients"),
         ));
     }
     if !common.quiet {
@@ -316,6 +362,75 @@ fn build(args: &BuildArgs) -> u8 {
         ));
     }
     exit_code(common, &diagnostics)
+}
+
+/// Everything every page depends on besides its client's own files: the
+/// program, the templates, the configuration, the as-of date, the audience
+/// and the commit. None (nothing reused, nothing recorded) with `--since`,
+/// whose sections come from git history; for the client audience, whose
+/// OUT holds nothing but client pages (the manifest names every client);
+/// or when the program cannot be identified.
+fn build_inputs(
+    repo: &validate::Repository,
+    renderer: &render::Renderer,
+    settings: &pages::Settings<'_>,
+) -> Option<u128> {
+    if settings.since.is_some() || settings.audience != pages::Audience::Internal {
+        return None;
+    }
+    let commit = settings
+        .commit
+        .map(|c| format!("{} {}", c.commit, c.uncommitted))
+        .unwrap_or_default();
+    Some(
+        reuse::Fingerprint::new()
+            .number(reuse::program_identity()?)
+            .number(renderer.sources_fingerprint())
+            .number(repo.config_hash)
+            .text(&settings.as_of.to_string())
+            .text(&format!("{:?}", settings.audience))
+            .text(&commit)
+            .finish(),
+    )
+}
+
+/// Links a client's pages from the previous output when its inputs are
+/// unchanged and the pages intact; None means "render it".
+fn reuse_client(
+    repo: &validate::Repository,
+    unit: &validate::ClientUnit,
+    staging: &output::Staging,
+    previous: &std::path::Path,
+    manifest: &reuse::Manifest,
+    inputs: u128,
+    settings: &pages::Settings<'_>,
+) -> Option<Result<pages::ClientSummary, String>> {
+    let slug = &repo.inventory.clients[unit.index].slug;
+    let recorded = manifest.unchanged(slug, inputs, previous)?;
+    // The manifest must name exactly the pages this build would write.
+    let mut expected = pages::client_page_paths(repo, unit, settings.audience);
+    let mut listed: Vec<String> = recorded.pages.iter().map(|(p, _)| p.clone()).collect();
+    expected.sort_unstable();
+    listed.sort_unstable();
+    if expected != listed {
+        return None;
+    }
+    for (done, (path, _)) in recorded.pages.iter().enumerate() {
+        if staging.link_previous(path).is_err() {
+            // Unlinked again, never written through: the links share their
+            // files with the previous output, which must stay as it is.
+            for (path, _) in &recorded.pages[..done] {
+                let _ = std::fs::remove_file(staging.path(path));
+            }
+            return None;
+        }
+    }
+    Some(
+        pages::summarize_client(repo, unit, settings, recorded.pages.len()).map(|mut summary| {
+            summary.reuse = Some(recorded.clone());
+            summary
+        }),
+    )
 }
 
 /// Where each client's part of engagements.json waits during a build.

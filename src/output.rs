@@ -246,6 +246,33 @@ impl Staging {
         Ok(staging)
     }
 
+    /// The output being replaced, when it is ours to take pages from.
+    pub fn previous_output(&self) -> Option<&Path> {
+        self.reuse.as_deref()
+    }
+
+    /// Links a page of the previous output into the new one unchanged.
+    pub fn link_previous(&self, path: &str) -> Result<(), String> {
+        let Some(old) = &self.reuse else {
+            return Err(format!(
+                "cannot reuse `{path}`: there is no previous output"
+            ));
+        };
+        let target = self.dir.join(path);
+        let link = || std::fs::hard_link(old.join(path), &target);
+        match link() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !target.exists() => {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+                }
+                link()
+            }
+            done => done,
+        }
+        .map_err(|e| format!("cannot reuse `{path}`: {e}"))
+    }
+
     /// A path inside the staging folder, for writers that stream.
     pub fn path(&self, path: &str) -> PathBuf {
         self.dir.join(path)

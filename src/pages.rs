@@ -39,6 +39,9 @@ pub struct ClientSummary {
     /// in place (empty for the client audience).
     pub json_part: String,
     pub slug: String,
+    /// What the pages were made from and their fingerprints, for the next
+    /// build's reuse (None when not recorded).
+    pub reuse: Option<crate::reuse::ClientPages>,
 }
 
 fn page_info(
@@ -180,6 +183,37 @@ pub fn render_client(
             pages += 1;
         }
     }
+    summary_of(repo, unit, settings, &figures, pages)
+}
+
+/// What a client whose pages were taken from the previous output (see
+/// `reuse`) leaves for the portfolio and engagements.json: the figures
+/// again, without views or rendering.
+pub fn summarize_client(
+    repo: &Repository,
+    unit: &ClientUnit,
+    settings: &Settings<'_>,
+    pages: usize,
+) -> Result<ClientSummary, String> {
+    if unit.client.is_none() {
+        return Ok(ClientSummary::default());
+    }
+    let figures: Vec<EngagementFigures> = unit
+        .engagements
+        .iter()
+        .map(|e| figures::engagement(&e.record, settings.as_of, repo.settings, &e.tree))
+        .collect();
+    summary_of(repo, unit, settings, &figures, pages)
+}
+
+fn summary_of(
+    repo: &Repository,
+    unit: &ClientUnit,
+    settings: &Settings<'_>,
+    figures: &[EngagementFigures],
+    pages: usize,
+) -> Result<ClientSummary, String> {
+    let slug = &repo.inventory.clients[unit.index].slug;
     if settings.audience == Audience::Client {
         return Ok(ClientSummary {
             pages,
@@ -187,28 +221,63 @@ pub fn render_client(
             ..ClientSummary::default()
         });
     }
-
+    let name = unit
+        .client
+        .as_ref()
+        .map(|c| c.record.name.to_string())
+        .unwrap_or_default();
     let rows = unit
         .engagements
         .iter()
-        .zip(&figures)
+        .zip(figures)
         .map(|(e, f)| {
             let warnings = unit.diagnostics.iter().filter(|d| d.file == e.file).count();
             view::portfolio_row(slug, &name, &e.slug, &e.record, f, warnings)
         })
         .collect();
-    let json_part = json_part(repo, unit, &figures, &name)?;
+    let json_part = json_part(repo, unit, figures, &name)?;
     Ok(ClientSummary {
         json_part,
         slug: slug.clone(),
         rows,
         link: Some(view::ClientLink {
-            name: name.clone(),
+            name,
             href: format!("{slug}/index.html"),
             engagements: unit.engagements.len(),
         }),
         pages,
+        reuse: None,
     })
+}
+
+/// The paths of the pages `render_client` writes for `unit`.
+pub fn client_page_paths(repo: &Repository, unit: &ClientUnit, audience: Audience) -> Vec<String> {
+    let slug = &repo.inventory.clients[unit.index].slug;
+    let mut paths = vec![format!("{slug}/index.html")];
+    for e in &unit.engagements {
+        paths.push(format!("{slug}/{}/scorecard.html", e.slug));
+        if audience == Audience::Internal {
+            paths.push(format!("{slug}/{}/review.html", e.slug));
+        }
+    }
+    paths
+}
+
+/// Everything a client's pages are made of besides what `build_inputs`
+/// covers: its folder's name and its files' text.
+pub fn client_inputs(build_inputs: u128, repo: &Repository, unit: &ClientUnit) -> Option<u128> {
+    let client = unit.client.as_ref()?;
+    let mut fingerprint = crate::reuse::Fingerprint::new()
+        .number(build_inputs)
+        .text(&repo.inventory.clients[unit.index].slug)
+        .number(client.source_hash);
+    for e in &unit.engagements {
+        fingerprint = fingerprint
+            .text(&e.file)
+            .text(&e.slug)
+            .number(e.source_hash);
+    }
+    Some(fingerprint.finish())
 }
 
 /// Newest first: the later start (or decision) date first; undated

@@ -34,6 +34,8 @@ pub const BUILT_IN_STYLE: &str = include_str!("../templates/style.css");
 pub struct Renderer {
     tera: Tera,
     style: crate::css::Stylesheet,
+    /// The fingerprint of every template and the stylesheet as loaded.
+    sources: u128,
 }
 
 /// Where the page's stylesheet goes until it is cut to the page.
@@ -74,6 +76,11 @@ impl Renderer {
                 sources.push(((*name).to_owned(), (*text).to_owned()));
             }
         }
+        let mut fingerprint = crate::reuse::Fingerprint::new().text(&style);
+        for (name, text) in &sources {
+            fingerprint = fingerprint.text(name).text(text);
+        }
+        let sources_fingerprint = fingerprint.finish();
         // Inlined into every page: every byte saved is saved thousands of times.
         let style = crate::css::Stylesheet::parse(&minify_css(&style));
         let mut tera = Tera::default();
@@ -81,7 +88,17 @@ impl Renderer {
         tera.set_escape_fn(escape_html);
         tera.register_filter("date_words", date_words);
         tera.add_raw_templates(sources).map_err(|e| describe(&e))?;
-        Ok(Renderer { tera, style })
+        Ok(Renderer {
+            tera,
+            style,
+            sources: sources_fingerprint,
+        })
+    }
+
+    /// What the templates and stylesheet were, as a fingerprint: pages
+    /// rendered from other ones are not reused (see `reuse`).
+    pub fn sources_fingerprint(&self) -> u128 {
+        self.sources
     }
 
     /// Renders one page from its view model.

@@ -40,6 +40,8 @@ pub struct Options {
 pub struct ClientRecord {
     pub slug: String,
     pub record: Client,
+    /// The fingerprint of client.yaml's text (see `reuse`).
+    pub source_hash: u128,
 }
 
 /// An engagement whose front matter passed the structural check.
@@ -51,6 +53,8 @@ pub struct EngagementRecord {
     pub client: usize,
     pub record: Engagement,
     pub body: String,
+    /// The fingerprint of the file's text (see `reuse`).
+    pub source_hash: u128,
     /// The front matter's tree, for the positions behind "file order".
     pub tree: crate::yaml::Node,
     /// With `--since`: what the engagement was at REV.
@@ -84,6 +88,8 @@ pub struct Repository {
     pub root: PathBuf,
     pub as_of: Date,
     pub config: Config,
+    /// The fingerprint of commonthread.yaml's text (0 without one).
+    pub config_hash: u128,
     pub settings: Settings,
     pub inventory: Inventory,
     /// Engagement indices (into `inventory.engagements`) by client index.
@@ -170,7 +176,7 @@ pub fn open(options: &Options) -> Result<Repository, Fatal> {
     let mut inventory = discover::discover(root, &options.skip);
     restrict_to_clients(&mut inventory, &options.clients)?;
     let mut diagnostics = std::mem::take(&mut inventory.problems);
-    let config = read_config(root, inventory.has_config, &mut diagnostics);
+    let (config, config_hash) = read_config(root, inventory.has_config, &mut diagnostics);
     let settings = Settings {
         cadence_days: config.cadence_days.unwrap_or(14),
         due_soon_days: config.due_soon_days.unwrap_or(14),
@@ -207,6 +213,7 @@ pub fn open(options: &Options) -> Result<Repository, Fatal> {
         root: options.root.clone(),
         as_of: options.as_of,
         config,
+        config_hash,
         settings,
         inventory,
         members,
@@ -229,10 +236,13 @@ impl Repository {
             RecordKind::Client,
             &mut diagnostics,
         )
-        .and_then(|loaded| loaded.record)
-        .map(|record| ClientRecord {
-            slug: dir.slug.clone(),
-            record,
+        .and_then(|loaded| {
+            let source_hash = crate::reuse::of(loaded.source.text.as_bytes());
+            loaded.record.map(|record| ClientRecord {
+                slug: dir.slug.clone(),
+                record,
+                source_hash,
+            })
         });
         let loaded: Vec<(Option<EngagementRecord>, Vec<Diagnostic>)> = self.members[index]
             .par_iter()
@@ -360,16 +370,18 @@ fn restrict_to_clients(inventory: &mut Inventory, wanted: &[String]) -> Result<(
     Ok(())
 }
 
-fn read_config(root: &Path, present: bool, diagnostics: &mut Vec<Diagnostic>) -> Config {
+/// The configuration, and the fingerprint of its text.
+fn read_config(root: &Path, present: bool, diagnostics: &mut Vec<Diagnostic>) -> (Config, u128) {
     if !present {
-        return Config::default();
+        return (Config::default(), 0);
     }
     let file = discover::CONFIG_FILE;
     let Some(loaded) = load::yaml_file::<Config>(root, file, RecordKind::Config, diagnostics)
     else {
-        return Config::default();
+        return (Config::default(), 0);
     };
-    match (loaded.record, loaded.tree) {
+    let hash = crate::reuse::of(loaded.source.text.as_bytes());
+    let config = match (loaded.record, loaded.tree) {
         (Some(config), Some(tree)) => {
             let first = diagnostics.len();
             rules::repository::check_config(&config, &tree, file, diagnostics);
@@ -382,7 +394,8 @@ fn read_config(root: &Path, present: bool, diagnostics: &mut Vec<Diagnostic>) ->
             config
         }
         _ => Config::default(),
-    }
+    };
+    (config, hash)
 }
 
 fn load_engagement(
@@ -469,12 +482,14 @@ fn check_loaded(
     }
     Diagnostic::attach_sources(&mut out[first..], &loaded.source.text);
     let body = loaded.body().to_owned();
+    let source_hash = crate::reuse::of(loaded.source.text.as_bytes());
     Some(EngagementRecord {
         slug: file.slug.clone(),
         file: file.file.clone(),
         client,
         record: loaded.record?,
         body,
+        source_hash,
         tree: loaded.tree?,
         history,
     })

@@ -315,6 +315,117 @@ fn a_rebuild_reuses_unchanged_pages_and_rewrites_changed_ones() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// A rebuild takes unchanged clients' pages from the previous OUT without
+/// rendering them, yet comes out byte for byte as a build into an empty
+/// folder, whatever changed in between: nothing, a page edited by hand or
+/// removed, a record, the as-of date, a template, the audience. (Only for
+/// the internal audience: a client-audience OUT holds client pages only.)
+#[test]
+fn a_rebuild_matches_a_fresh_build_whatever_changed() {
+    let records = samples();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    let mut fresh_builds = 0;
+    // Returns how many of the six clients' pages were linked, not rendered.
+    let mut same_as_fresh = |args: &[&str], what: &str| -> String {
+        let run = |out: &Path| {
+            let output = commonthread()
+                .arg("build")
+                .arg(records.path())
+                .arg("--out")
+                .arg(out)
+                .args(args)
+                .arg("-v")
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(0), "{what}: {output:?}");
+            let said = String::from_utf8_lossy(&output.stderr).into_owned();
+            let (_, tail) = said.split_once(" ms (").expect("-v says how long");
+            tail.split_once(" unchanged").unwrap().0.to_owned()
+        };
+        let reused = run(&out);
+        fresh_builds += 1;
+        let fresh = tmp.path().join(format!("fresh-{fresh_builds}"));
+        assert_eq!(run(&fresh), "0 of 6 clients", "{what}: nothing to reuse");
+        let (rebuilt, fresh) = (read_tree(&out), read_tree(&fresh));
+        assert_eq!(
+            rebuilt.keys().collect::<Vec<_>>(),
+            fresh.keys().collect::<Vec<_>>(),
+            "{what}"
+        );
+        for (path, bytes) in &rebuilt {
+            assert!(
+                bytes == &fresh[path],
+                "{what}: {path} differs from a fresh build"
+            );
+        }
+        reused
+    };
+    let as_of = ["--as-of", AS_OF];
+    assert_eq!(same_as_fresh(&as_of, "the first build"), "0 of 6 clients");
+    assert_eq!(same_as_fresh(&as_of, "nothing changed"), "6 of 6 clients");
+
+    let report = out.join("maple-street-dental/index.html");
+    std::fs::write(&report, "edited by hand").unwrap();
+    std::fs::remove_file(out.join("tidewater-freight/2026-detention-recovery/scorecard.html"))
+        .unwrap();
+    assert_eq!(
+        same_as_fresh(&as_of, "a page edited by hand and one removed"),
+        "4 of 6 clients"
+    );
+    assert!(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .contains("milestone report")
+    );
+
+    let record = records
+        .path()
+        .join("tidewater-freight/2026-detention-recovery.md");
+    let text = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, text.replacen("title: ", "title: Renamed ", 1)).unwrap();
+    assert_eq!(same_as_fresh(&as_of, "a record changed"), "5 of 6 clients");
+
+    let later = ["--as-of", "2026-11-20"];
+    assert_eq!(
+        same_as_fresh(&later, "another as-of date"),
+        "0 of 6 clients"
+    );
+
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("style.css"),
+        "body { color: rebeccapurple; }",
+    )
+    .unwrap();
+    let with_templates = ["--as-of", AS_OF, "--templates", templates.to_str().unwrap()];
+    assert_eq!(
+        same_as_fresh(&with_templates, "a stylesheet of one's own"),
+        "0 of 6 clients"
+    );
+    assert!(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .contains("rebeccapurple")
+    );
+
+    let client = ["--as-of", AS_OF, "--audience", "client"];
+    assert_eq!(
+        same_as_fresh(&client, "the client audience"),
+        "0 of 6 clients"
+    );
+    // A client-audience OUT holds client pages only: no manifest, no reuse.
+    assert_eq!(
+        same_as_fresh(&client, "the client audience again"),
+        "0 of 6 clients"
+    );
+    assert_eq!(
+        same_as_fresh(&as_of, "back to everything"),
+        "0 of 6 clients"
+    );
+}
+
 const CLIENT: &str = "name: Acme Logistics\nnotes: CANARY-client-notes\n";
 
 /// An engagement with `{X}` in every text field and `{I}` in every internal one.
