@@ -18,7 +18,9 @@
 #   read      find DIR -name '*.md' -print0 | xargs -0 cat > /dev/null   (the read floor)
 #   parse     examples/parse_only.rs: split + serde_yaml into the model   (the parse floor)
 #   check     commonthread check DIR --as-of 2026-11-16
-#   build     commonthread build DIR --out OUT --as-of 2026-11-16 (a rebuild over the last OUT)
+#   build     commonthread build DIR --out OUT --as-of 2026-11-16 (a rebuild over the last OUT,
+#             nothing changed: every client's pages are linked from it, not rendered)
+#   build-rerender  the same rebuild with every page rendered (the reuse manifest removed first)
 #   build-fresh  the same into an OUT removed just before each run
 #   hugo      hugo on the same .md files, one single-page template        (when hugo is present)
 #
@@ -248,6 +250,10 @@ for size in $SIZES; do
     # A rebuild over the previous OUT (what CI caches and `serve` see, and
     # how Hugo is run below), then a build into an OUT removed just before.
     measure "$size" build "$runs" "$warmup" "$BIN build $records --out $out --as-of $AS_OF -q"
+    # The same rebuild with every page rendered again, as after a new commit
+    # or another as-of date: the manifest of reusable pages removed first.
+    measure "$size" build-rerender "$runs" 0 "$BIN build $records --out $out --as-of $AS_OF -q" \
+        "rm -f $out/.commonthread-pages"
     measure "$size" build-fresh "$runs" 0 "$BIN build $records --out $out-fresh --as-of $AS_OF -q" \
         "rm -rf $out-fresh"
     rm -rf "$out-fresh"
@@ -297,7 +303,7 @@ awk -F'\t' '
             read = (n == "read") ? "1.0×" : ratio(mean[i], m[s SUBSEP "read"])
             parse = (n == "read") ? "–" : (n == "parse") ? "1.0×" : ratio(mean[i], m[s SUBSEP "parse"])
             ht = "–"; hc = "–"; hr = "–"
-            if ((n == "check" || n == "build" || n == "build-fresh") && ((s, "hugo") in m)) {
+            if ((n == "check" || n == "build" || n == "build-rerender" || n == "build-fresh") && ((s, "hugo") in m)) {
                 ht = ratio(mean[i], m[s SUBSEP "hugo"])
                 hc = ratio(cpu[i], c[s SUBSEP "hugo"])
                 hr = ratio(rss[i], r[s SUBSEP "hugo"])
