@@ -232,6 +232,10 @@ fn build(args: &BuildArgs) -> u8 {
         .zip(build_inputs)
         .and_then(|(previous, inputs)| Some((previous, reuse::Manifest::read(previous, inputs)?)));
     let clients_reused = std::sync::atomic::AtomicUsize::new(0);
+    let json_parts = match output::Spill::create(staging.path(JSON_PARTS)) {
+        Ok(spill) => spill,
+        Err(message) => return cannot_run(&message),
+    };
     let outcomes: Vec<(
         Vec<diagnostics::Diagnostic>,
         Result<pages::ClientSummary, String>,
@@ -274,7 +278,7 @@ fn build(args: &BuildArgs) -> u8 {
                     // The JSON part waits on disk, not in memory, for the others.
                     let part = std::mem::take(&mut summary.json_part);
                     if !part.is_empty() {
-                        staging.write(&format!("{JSON_PARTS}/{index:08}"), part.as_bytes())?;
+                        json_parts.put(index, part.as_bytes())?;
                     }
                     Ok(summary)
                 })
@@ -323,13 +327,15 @@ fn build(args: &BuildArgs) -> u8 {
         }
     }
     if args.audience == pages::Audience::Internal {
-        let finished = join_json_parts(&repo, &staging).and_then(|()| {
+        let finished = join_json_parts(&repo, &staging, json_parts).and_then(|()| {
             pages::render_portfolio_taking(&repo, &settings, &mut summaries, &renderer, &staging)
         });
         if let Err(message) = finished {
             return cannot_run(&format!("cannot render the reports: {message}"));
         }
         pages_written += 1;
+    } else if let Err(message) = json_parts.discard() {
+        return cannot_run(&message);
     }
     // Quarterly audits written earlier stay: `build` does not remake them.
     for file in output::carry_over(&args.out, "audit") {
@@ -437,7 +443,11 @@ fn reuse_client(
 const JSON_PARTS: &str = ".engagements-json-parts";
 
 /// engagements.json from the clients' parts, clients in slug order.
-fn join_json_parts(repo: &validate::Repository, staging: &output::Staging) -> Result<(), String> {
+fn join_json_parts(
+    repo: &validate::Repository,
+    staging: &output::Staging,
+    parts: output::Spill,
+) -> Result<(), String> {
     let mut clients: Vec<(&str, usize)> = repo
         .inventory
         .clients
@@ -446,33 +456,21 @@ fn join_json_parts(repo: &validate::Repository, staging: &output::Staging) -> Re
         .map(|(i, c)| (c.slug.as_str(), i))
         .collect();
     clients.sort_unstable();
-    let parts_dir = staging.path(JSON_PARTS);
-    let parts = clients.into_iter().map(|(_, index)| {
-        match std::fs::read(parts_dir.join(format!("{index:08}"))) {
-            Ok(bytes) => Ok(bytes),
-            // A client whose client.yaml could not be read has no part.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(format!("cannot read a part of engagements.json: {e}")),
-        }
-    });
     let file = std::fs::File::create(staging.path("engagements.json"))
         .map_err(|e| format!("cannot write engagements.json: {e}"))?;
     let mut writer = std::io::BufWriter::new(file);
     let practice = repo.config.practice.as_ref().map(|p| p.as_str());
+    // A client whose client.yaml could not be read has no part (empty).
+    let mut parts = parts.into_reader()?;
     pages::write_engagements_json(
         &mut writer,
         practice,
         repo.as_of,
         repo.provenance.as_ref(),
-        parts,
+        clients.into_iter().map(|(_, index)| parts.get(index)),
     )?;
     drop(writer);
-    match std::fs::remove_dir_all(&parts_dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(format!("cannot tidy the staging folder: {e}"))
-        }
-        _ => Ok(()),
-    }
+    parts.finish()
 }
 
 fn serve(args: &ServeArgs) -> u8 {

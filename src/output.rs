@@ -464,6 +464,96 @@ fn remove_tree(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Pieces written from many threads in any order and read back by key in
+/// another: one file, not a file per piece. (engagements.json's client parts
+/// wait here; at 100,000 engagements a file each meant 25,000 files created
+/// in one folder, read back and removed, 4.5 s of a build.)
+pub struct Spill {
+    path: PathBuf,
+    state: std::sync::Mutex<SpillState>,
+}
+
+struct SpillState {
+    file: std::fs::File,
+    end: u64,
+    pieces: std::collections::HashMap<usize, (u64, usize)>,
+}
+
+impl Spill {
+    pub fn create(path: PathBuf) -> Result<Spill, String> {
+        let file = std::fs::File::create(&path)
+            .map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
+        Ok(Spill {
+            path,
+            state: std::sync::Mutex::new(SpillState {
+                file,
+                end: 0,
+                pieces: std::collections::HashMap::new(),
+            }),
+        })
+    }
+
+    pub fn put(&self, key: usize, bytes: &[u8]) -> Result<(), String> {
+        use std::io::Write;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state
+            .file
+            .write_all(bytes)
+            .map_err(|e| format!("cannot write `{}`: {e}", self.path.display()))?;
+        let at = state.end;
+        state.pieces.insert(key, (at, bytes.len()));
+        state.end += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Removes the file unread.
+    pub fn discard(self) -> Result<(), String> {
+        let state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
+        drop(state.file);
+        std::fs::remove_file(&self.path).map_err(|e| format!("cannot tidy the staging folder: {e}"))
+    }
+
+    /// Done writing: the pieces can be read back.
+    pub fn into_reader(self) -> Result<SpillReader, String> {
+        let state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
+        drop(state.file);
+        let file = std::fs::File::open(&self.path)
+            .map_err(|e| format!("cannot read `{}`: {e}", self.path.display()))?;
+        Ok(SpillReader {
+            path: self.path,
+            file,
+            pieces: state.pieces,
+        })
+    }
+}
+
+pub struct SpillReader {
+    path: PathBuf,
+    file: std::fs::File,
+    pieces: std::collections::HashMap<usize, (u64, usize)>,
+}
+
+impl SpillReader {
+    /// The piece put under `key` (empty for a key never put).
+    pub fn get(&mut self, key: usize) -> Result<Vec<u8>, String> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut piece = Vec::new();
+        if let Some(&(at, len)) = self.pieces.get(&key) {
+            let fail = |e: std::io::Error| format!("cannot read `{}`: {e}", self.path.display());
+            piece.resize(len, 0);
+            self.file.seek(SeekFrom::Start(at)).map_err(fail)?;
+            self.file.read_exact(&mut piece).map_err(fail)?;
+        }
+        Ok(piece)
+    }
+
+    /// Removes the file.
+    pub fn finish(self) -> Result<(), String> {
+        drop(self.file);
+        std::fs::remove_file(&self.path).map_err(|e| format!("cannot tidy the staging folder: {e}"))
+    }
+}
+
 /// Marks an existing output folder as ours (serve writes into it in place).
 pub fn mark_as_ours(dir: &Path) -> Result<(), String> {
     if is_ours(dir) {
@@ -542,6 +632,27 @@ mod tests {
             path: path.into(),
             bytes: text.as_bytes().to_vec(),
         }
+    }
+
+    #[test]
+    fn spilled_pieces_come_back_in_the_order_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parts");
+        let spill = Spill::create(path.clone()).unwrap();
+        std::thread::scope(|scope| {
+            for key in 0..40 {
+                let spill = &spill;
+                scope.spawn(move || spill.put(key, format!("piece {key};").as_bytes()).unwrap());
+            }
+        });
+        let mut reader = spill.into_reader().unwrap();
+        let read: Vec<String> = [39, 0, 7, 99, 7]
+            .into_iter()
+            .map(|key| String::from_utf8(reader.get(key).unwrap()).unwrap())
+            .collect();
+        assert_eq!(read, ["piece 39;", "piece 0;", "piece 7;", "", "piece 7;"]);
+        reader.finish().unwrap();
+        assert!(!path.exists(), "the spill file is removed");
     }
 
     #[cfg(unix)]
