@@ -288,6 +288,7 @@ fn build(args: &BuildArgs) -> u8 {
         })
         .collect();
     bar.finish_and_clear();
+    let clients_done = started.elapsed();
     let mut diagnostics = repo.diagnostics.clone();
     diagnostics.extend(repo.check_orphans());
     let mut summaries = Vec::with_capacity(outcomes.len());
@@ -343,6 +344,7 @@ fn build(args: &BuildArgs) -> u8 {
             return cannot_run(&message);
         }
     }
+    let assembled = started.elapsed();
     if let Err(message) = staging.commit() {
         return cannot_run(&message);
     }
@@ -352,6 +354,13 @@ fn build(args: &BuildArgs) -> u8 {
             started.elapsed().as_millis(),
             clients_reused.into_inner(),
             plural(summaries_len, "client", "clients"),
+        ));
+        // Where the time went, for a build that seems slow.
+        say(&format!(
+            "clients {} ms, portfolio and engagements.json {} ms, swapping in the new output {} ms",
+            clients_done.as_millis(),
+            (assembled - clients_done).as_millis(),
+            (started.elapsed() - assembled).as_millis(),
         ));
     }
     if !common.quiet {
