@@ -249,32 +249,19 @@ fn build(args: &BuildArgs) -> u8 {
             let rendered = if errors_seen.load(Ordering::Relaxed) {
                 Ok(pages::ClientSummary::default())
             } else {
-                let inputs = build_inputs.and_then(|b| pages::client_inputs(b, &repo, &unit));
-                let reused = previous
-                    .as_ref()
-                    .zip(inputs)
-                    .and_then(|((old, manifest), inputs)| {
-                        reuse_client(&repo, &unit, &staging, old, manifest, inputs, &settings)
-                    });
-                match reused {
-                    Some(summary) => {
-                        clients_reused.fetch_add(1, Ordering::Relaxed);
-                        summary
-                    }
-                    None => {
-                        let recording = reuse::Recording::new(&staging);
-                        pages::render_client(&repo, &unit, &renderer, &settings, &recording).map(
-                            |mut summary| {
-                                summary.reuse = inputs.map(|inputs| reuse::ClientPages {
-                                    inputs,
-                                    pages: recording.into_pages(),
-                                });
-                                summary
-                            },
-                        )
-                    }
+                let (summary, linked) = client_pages(
+                    &repo,
+                    &unit,
+                    &renderer,
+                    &settings,
+                    &staging,
+                    build_inputs,
+                    previous.as_ref(),
+                );
+                if linked {
+                    clients_reused.fetch_add(1, Ordering::Relaxed);
                 }
-                .and_then(|mut summary| {
+                summary.and_then(|mut summary| {
                     // The JSON part waits on disk, not in memory, for the others.
                     let part = std::mem::take(&mut summary.json_part);
                     if !part.is_empty() {
@@ -407,6 +394,36 @@ fn build_inputs(
             .text(&commit)
             .finish(),
     )
+}
+
+/// One client's pages: linked from the previous output when nothing they
+/// are made of changed, rendered otherwise (then recorded for the next
+/// build). Also says whether they were linked.
+fn client_pages(
+    repo: &validate::Repository,
+    unit: &validate::ClientUnit,
+    renderer: &render::Renderer,
+    settings: &pages::Settings<'_>,
+    staging: &output::Staging,
+    build_inputs: Option<u128>,
+    previous: Option<&(&std::path::Path, reuse::Manifest)>,
+) -> (Result<pages::ClientSummary, String>, bool) {
+    let inputs = build_inputs.and_then(|b| pages::client_inputs(b, repo, unit));
+    if let (Some((old, manifest)), Some(inputs)) = (previous, inputs)
+        && let Some(summary) = reuse_client(repo, unit, staging, old, manifest, inputs, settings)
+    {
+        return (summary, true);
+    }
+    let recording = reuse::Recording::new(staging);
+    let rendered =
+        pages::render_client(repo, unit, renderer, settings, &recording).map(|mut summary| {
+            summary.reuse = inputs.map(|inputs| reuse::ClientPages {
+                inputs,
+                pages: recording.into_pages(),
+            });
+            summary
+        });
+    (rendered, false)
 }
 
 /// Links a client's pages from the previous output when its inputs are
