@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::diagnostics::Diagnostic;
 use crate::front_matter::{self, SplitError};
 use crate::rules;
-use crate::schema::{self, RecordKind};
+use crate::schema::RecordKind;
 use crate::yaml::{self, Node, Pos};
 
 /// Records larger than this are refused unread: no engagement is 16 MiB, and
@@ -238,7 +238,7 @@ fn typed<T: DeserializeOwned>(
             pos: root_pos,
         };
     }
-    let shape = crate::structure::check(&root, schema::schema(kind), file, root_pos, out);
+    let shape = crate::structure::check(&root, kind, file, root_pos, out);
     // A repeated key keeps its first value, and a wrong optional field is
     // left out: the rest of the record is still read, so the other rules
     // report their findings in the same run.
