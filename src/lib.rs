@@ -232,9 +232,27 @@ fn build(args: &BuildArgs) -> u8 {
         .zip(build_inputs)
         .and_then(|(previous, inputs)| Some((previous, reuse::Manifest::read(previous, inputs)?)));
     let clients_reused = std::sync::atomic::AtomicUsize::new(0);
+    let clients_unread = std::sync::atomic::AtomicUsize::new(0);
     let json_parts = match output::Spill::create(staging.path(JSON_PARTS)) {
         Ok(spill) => spill,
         Err(message) => return cannot_run(&message),
+    };
+    let checked_parts = match output::Spill::create(staging.path(CHECKED_PARTS)) {
+        Ok(spill) => spill,
+        Err(message) => return cannot_run(&message),
+    };
+    // The JSON part and the manifest's `checked` line wait on disk, not in
+    // memory, for the other clients.
+    let spill = |index: usize, mut summary: pages::ClientSummary| {
+        let part = std::mem::take(&mut summary.json_part);
+        if !part.is_empty() {
+            json_parts.put(index, part.as_bytes())?;
+        }
+        let checked = std::mem::take(&mut summary.checked);
+        if !checked.is_empty() {
+            checked_parts.put(index, checked.as_bytes())?;
+        }
+        Ok(summary)
     };
     let outcomes: Vec<(
         Vec<diagnostics::Diagnostic>,
@@ -242,6 +260,16 @@ fn build(args: &BuildArgs) -> u8 {
     )> = (0..repo.inventory.clients.len())
         .into_par_iter()
         .map(|index| {
+            // A client whose files did not change is not read as records.
+            if let Some(((old, manifest), inputs)) = previous.as_ref().zip(build_inputs)
+                && let Some((found, summary)) =
+                    reuse_unread(&repo, index, &staging, old, manifest, inputs)
+            {
+                clients_reused.fetch_add(1, Ordering::Relaxed);
+                clients_unread.fetch_add(1, Ordering::Relaxed);
+                bar.inc(1);
+                return (found, spill(index, summary));
+            }
             let unit = repo.load_client(index);
             if unit.has_errors() {
                 errors_seen.store(true, Ordering::Relaxed);
@@ -261,14 +289,7 @@ fn build(args: &BuildArgs) -> u8 {
                 if linked {
                     clients_reused.fetch_add(1, Ordering::Relaxed);
                 }
-                summary.and_then(|mut summary| {
-                    // The JSON part waits on disk, not in memory, for the others.
-                    let part = std::mem::take(&mut summary.json_part);
-                    if !part.is_empty() {
-                        json_parts.put(index, part.as_bytes())?;
-                    }
-                    Ok(summary)
-                })
+                summary.and_then(|summary| spill(index, summary))
             };
             bar.inc(1);
             (unit.diagnostics, rendered)
@@ -303,26 +324,25 @@ fn build(args: &BuildArgs) -> u8 {
     }
     let summaries_len = summaries.len();
     let mut pages_written: usize = summaries.iter().map(|s| s.pages).sum();
-    if let Some(inputs) = build_inputs {
-        let manifest = reuse::Manifest::render(
-            inputs,
-            summaries
-                .iter()
-                .filter_map(|s| Some((s.slug.as_str(), s.reuse.as_ref()?))),
-        );
-        if let Err(message) = staging.write(reuse::MANIFEST, manifest.as_bytes()) {
-            return cannot_run(&message);
-        }
-    }
     if args.audience == pages::Audience::Internal {
-        let finished = join_json_parts(&repo, &staging, json_parts).and_then(|()| {
-            pages::render_portfolio_taking(&repo, &settings, &mut summaries, &renderer, &staging)
-        });
+        let finished = join_json_parts(&repo, &staging, json_parts)
+            .and_then(|json| {
+                write_manifest(&staging, build_inputs, &summaries, checked_parts, &json)
+            })
+            .and_then(|()| {
+                pages::render_portfolio_taking(
+                    &repo,
+                    &settings,
+                    &mut summaries,
+                    &renderer,
+                    &staging,
+                )
+            });
         if let Err(message) = finished {
             return cannot_run(&format!("cannot render the reports: {message}"));
         }
         pages_written += 1;
-    } else if let Err(message) = json_parts.discard() {
+    } else if let Err(message) = json_parts.discard().and_then(|()| checked_parts.discard()) {
         return cannot_run(&message);
     }
     // Quarterly audits written earlier stay: `build` does not remake them.
@@ -337,10 +357,11 @@ fn build(args: &BuildArgs) -> u8 {
     }
     if common.verbose {
         say(&format!(
-            "checked, rendered and wrote in {} ms ({} of {} unchanged since the last build: their pages were linked, not rendered)",
+            "checked, rendered and wrote in {} ms ({} of {} unchanged since the last build: their pages were linked, not rendered; {} of them not even read, their files' bytes being the same)",
             started.elapsed().as_millis(),
             clients_reused.into_inner(),
             plural(summaries_len, "client", "clients"),
+            clients_unread.into_inner(),
         ));
         // Where the time went, for a build that seems slow.
         say(&format!(
@@ -423,7 +444,79 @@ fn client_pages(
             });
             summary
         });
-    (rendered, false)
+    (
+        rendered.map(|summary| keep_check(repo, unit, summary)),
+        false,
+    )
+}
+
+/// Puts what checking the client found in the summary's manifest entry,
+/// when every engagement file became a record (then the next build can
+/// tell from the files' bytes alone that nothing changed).
+fn keep_check(
+    repo: &validate::Repository,
+    unit: &validate::ClientUnit,
+    mut summary: pages::ClientSummary,
+) -> pages::ClientSummary {
+    let complete = unit.engagements.len() == repo.members[unit.index].len() && !unit.has_errors();
+    if summary.reuse.is_some() && complete {
+        summary.checked =
+            reuse::Checked::line(&unit.diagnostics, &summary.rows, summary.link.as_ref())
+                .unwrap_or_default();
+    }
+    summary
+}
+
+/// A client's diagnostics and summary from the previous build's manifest,
+/// its pages linked from the previous output, when its files hold the bytes
+/// they held then and its pages are intact; None means "read it".
+fn reuse_unread(
+    repo: &validate::Repository,
+    index: usize,
+    staging: &output::Staging,
+    previous: &std::path::Path,
+    manifest: &reuse::Manifest,
+    build_inputs: u128,
+) -> Option<(Vec<diagnostics::Diagnostic>, pages::ClientSummary)> {
+    let slug = &repo.inventory.clients[index].slug;
+    let inputs = pages::client_inputs_unread(build_inputs, repo, index)?;
+    let recorded = manifest.unchanged(slug, inputs, previous)?;
+    let line = manifest.checked(slug)?;
+    let (found, checked) = reuse::Checked::parse(&line)?;
+    let json_part = String::from_utf8(manifest.json_part(slug, previous)?).ok()?;
+    if !link_pages(staging, recorded) {
+        return None;
+    }
+    // `Checked::parse` has put each row's sort key back in it.
+    let rows = checked.rows.into_iter().map(|(row, _)| row).collect();
+    Some((
+        found,
+        pages::ClientSummary {
+            rows,
+            link: checked.link,
+            pages: recorded.pages.len(),
+            json_part,
+            checked: String::from_utf8(line).ok()?,
+            slug: slug.clone(),
+            reuse: Some(recorded.clone()),
+        },
+    ))
+}
+
+/// Links the recorded pages from the previous output into the new one;
+/// false (and nothing linked) when one cannot be.
+fn link_pages(staging: &output::Staging, recorded: &reuse::ClientPages) -> bool {
+    for (done, (path, _)) in recorded.pages.iter().enumerate() {
+        if staging.link_previous(path).is_err() {
+            // Unlinked again, never written through: the links share their
+            // files with the previous output, which must stay as it is.
+            for (path, _) in &recorded.pages[..done] {
+                let _ = std::fs::remove_file(staging.path(path));
+            }
+            return false;
+        }
+    }
+    true
 }
 
 /// Links a client's pages from the previous output when its inputs are
@@ -447,20 +540,13 @@ fn reuse_client(
     if expected != listed {
         return None;
     }
-    for (done, (path, _)) in recorded.pages.iter().enumerate() {
-        if staging.link_previous(path).is_err() {
-            // Unlinked again, never written through: the links share their
-            // files with the previous output, which must stay as it is.
-            for (path, _) in &recorded.pages[..done] {
-                let _ = std::fs::remove_file(staging.path(path));
-            }
-            return None;
-        }
+    if !link_pages(staging, recorded) {
+        return None;
     }
     Some(
         pages::summarize_client(repo, unit, settings, recorded.pages.len()).map(|mut summary| {
             summary.reuse = Some(recorded.clone());
-            summary
+            keep_check(repo, unit, summary)
         }),
     )
 }
@@ -468,12 +554,56 @@ fn reuse_client(
 /// Where each client's part of engagements.json waits during a build.
 const JSON_PARTS: &str = ".engagements-json-parts";
 
-/// engagements.json from the clients' parts, clients in slug order.
+/// Where each client's `checked` line waits during a build.
+const CHECKED_PARTS: &str = ".commonthread-checked-parts";
+
+/// The manifest for the next build (none when nothing is to be reused).
+fn write_manifest(
+    staging: &output::Staging,
+    build_inputs: Option<u128>,
+    summaries: &[pages::ClientSummary],
+    checked: output::Spill,
+    json: &[Option<reuse::JsonPart>],
+) -> Result<(), String> {
+    let Some(inputs) = build_inputs else {
+        return checked.discard();
+    };
+    let file = std::fs::File::create(staging.path(reuse::MANIFEST))
+        .map_err(|e| format!("cannot write {}: {e}", reuse::MANIFEST))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let mut checked = checked.into_reader()?;
+    // Summaries are in client order: one per client.
+    let mut records = Vec::new();
+    for (index, summary) in summaries.iter().enumerate() {
+        if let Some(pages) = &summary.reuse {
+            records.push((index, summary.slug.as_str(), pages));
+        }
+    }
+    reuse::Manifest::write(
+        &mut writer,
+        inputs,
+        records.into_iter().map(|(index, slug, pages)| {
+            Ok(reuse::Record {
+                slug,
+                pages,
+                checked: checked.get(index)?,
+                json: json.get(index).copied().flatten(),
+            })
+        }),
+    )?;
+    std::io::Write::flush(&mut writer)
+        .map_err(|e| format!("cannot write {}: {e}", reuse::MANIFEST))?;
+    drop(writer);
+    checked.finish()
+}
+
+/// engagements.json from the clients' parts, clients in slug order; says
+/// where each client's part lies in it, by client.
 fn join_json_parts(
     repo: &validate::Repository,
     staging: &output::Staging,
     parts: output::Spill,
-) -> Result<(), String> {
+) -> Result<Vec<Option<reuse::JsonPart>>, String> {
     let mut clients: Vec<(&str, usize)> = repo
         .inventory
         .clients
@@ -488,15 +618,21 @@ fn join_json_parts(
     let practice = repo.config.practice.as_ref().map(|p| p.as_str());
     // A client whose client.yaml could not be read has no part (empty).
     let mut parts = parts.into_reader()?;
-    pages::write_engagements_json(
+    let order: Vec<usize> = clients.iter().map(|&(_, index)| index).collect();
+    let placed = pages::write_engagements_json(
         &mut writer,
         practice,
         repo.as_of,
         repo.provenance.as_ref(),
-        clients.into_iter().map(|(_, index)| parts.get(index)),
+        order.iter().map(|&index| parts.get(index)),
     )?;
     drop(writer);
-    parts.finish()
+    parts.finish()?;
+    let mut by_client = vec![None; repo.inventory.clients.len()];
+    for (index, part) in order.into_iter().zip(placed) {
+        by_client[index] = part;
+    }
+    Ok(by_client)
 }
 
 fn serve(args: &ServeArgs) -> u8 {

@@ -38,6 +38,9 @@ pub struct ClientSummary {
     /// The client's element of engagements.json's `clients` list, indented
     /// in place (empty for the client audience).
     pub json_part: String,
+    /// The client's `reuse::Checked` line for the manifest (empty when not
+    /// kept).
+    pub checked: String,
     pub slug: String,
     /// What the pages were made from and their fingerprints, for the next
     /// build's reuse (None when not recorded).
@@ -246,6 +249,7 @@ fn summary_of(
             engagements: unit.engagements.len(),
         }),
         pages,
+        checked: String::new(),
         reuse: None,
     })
 }
@@ -276,6 +280,37 @@ pub fn client_inputs(build_inputs: u128, repo: &Repository, unit: &ClientUnit) -
             .text(&e.file)
             .text(&e.slug)
             .number(e.source_hash);
+    }
+    Some(fingerprint.finish())
+}
+
+/// `client_inputs` from the files on disk, without reading them as
+/// records: the same fingerprint when every engagement file became a record
+/// (the only clients whose check is kept). None when a file cannot be read
+/// as `load` would read it; loading it then says why.
+pub fn client_inputs_unread(build_inputs: u128, repo: &Repository, index: usize) -> Option<u128> {
+    let read = |file: &str| -> Option<u128> {
+        use std::io::Read;
+        let mut handle = std::fs::File::open(repo.root.join(file)).ok()?;
+        let metadata = handle.metadata().ok()?;
+        if !metadata.is_file() || metadata.len() > crate::load::MAX_FILE_BYTES {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).ok()?);
+        handle.read_to_end(&mut bytes).ok()?;
+        Some(crate::reuse::of(&bytes))
+    };
+    let client = &repo.inventory.clients[index];
+    let mut fingerprint = crate::reuse::Fingerprint::new()
+        .number(build_inputs)
+        .text(&client.slug)
+        .number(read(&client.client_file())?);
+    for &i in &repo.members[index] {
+        let e = &repo.inventory.engagements[i];
+        fingerprint = fingerprint
+            .text(&e.file)
+            .text(&e.slug)
+            .number(read(&e.file)?);
     }
     Some(fingerprint.finish())
 }
@@ -333,7 +368,7 @@ pub fn write_engagements_json(
     as_of: Date,
     commit: Option<&crate::history::Provenance>,
     parts: impl Iterator<Item = Result<Vec<u8>, String>>,
-) -> Result<(), String> {
+) -> Result<Vec<Option<crate::reuse::JsonPart>>, String> {
     let fail = |e: std::io::Error| format!("cannot write engagements.json: {e}");
     let practice = serde_json::to_string(&practice).map_err(|e| e.to_string())?;
     let commit = match commit {
@@ -343,26 +378,38 @@ pub fn write_engagements_json(
         ),
         None => "null".to_owned(),
     };
-    write!(
-        out,
+    let head = format!(
         "{{\n  \"as_of\": \"{as_of}\",\n  \"practice\": {practice},\n  \"commit\": {commit},\n  \"clients\": ["
-    )
-    .map_err(fail)?;
-    let mut first = true;
+    );
+    out.write_all(head.as_bytes()).map_err(fail)?;
+    let mut written = head.len() as u64;
+    let mut placed = Vec::new();
     for part in parts {
         let part = part?;
         let part = part.strip_suffix(b"\n").unwrap_or(&part);
         if part.is_empty() {
+            placed.push(None);
             continue;
         }
-        out.write_all(if first { b"\n" } else { b",\n" })
-            .map_err(fail)?;
+        let separator: &[u8] = if written == head.len() as u64 {
+            b"\n"
+        } else {
+            b",\n"
+        };
+        out.write_all(separator).map_err(fail)?;
         out.write_all(part).map_err(fail)?;
-        first = false;
+        placed.push(Some(crate::reuse::JsonPart {
+            offset: written + separator.len() as u64,
+            len: part.len() as u64,
+            fingerprint: crate::reuse::of(part),
+        }));
+        written += (separator.len() + part.len()) as u64;
     }
+    let first = written == head.len() as u64;
     out.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })
         .map_err(fail)?;
-    out.flush().map_err(fail)
+    out.flush().map_err(fail)?;
+    Ok(placed)
 }
 
 /// The portfolio page, from every client's rows.

@@ -10,7 +10,9 @@
 //! Client-facing views (`ClientReport`, `Scorecard`) are built without
 //! reading any internal field (FORMAT.md, "Audience").
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use crate::charts::{self, date_long, format_number};
 use crate::figures::{self, CheckState, EngagementFigures, Health, MetricStatus, MilestoneStatus};
@@ -35,52 +37,57 @@ pub struct PageInfo {
     pub uncommitted: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HealthView {
-    pub colour: &'static str,
-    pub label: &'static str,
+    pub colour: Cow<'static, str>,
+    pub label: Cow<'static, str>,
     pub reasons: Vec<ReasonView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ReasonView {
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     pub detail: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StatusView {
-    pub word: &'static str,
-    pub label: &'static str,
+    pub word: Cow<'static, str>,
+    pub label: Cow<'static, str>,
 }
 
 pub fn status_view(status: Status) -> StatusView {
     StatusView {
-        word: status.as_str(),
-        label: match status {
-            Status::Prospect => "Prospect",
-            Status::Active => "Active",
-            Status::Paused => "Paused",
-            Status::Completed => "Completed",
-            Status::Ended => "Ended",
-            Status::Declined => "Declined",
-        },
+        word: status.as_str().into(),
+        label: status_label(status).into(),
+    }
+}
+
+fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Prospect => "Prospect",
+        Status::Active => "Active",
+        Status::Paused => "Paused",
+        Status::Completed => "Completed",
+        Status::Ended => "Ended",
+        Status::Declined => "Declined",
     }
 }
 
 fn health_view(figures: &EngagementFigures) -> Option<HealthView> {
     let (health, reasons) = figures.health.as_ref()?;
     Some(HealthView {
-        colour: health.as_str(),
+        colour: health.as_str().into(),
         label: match health {
             Health::Green => "Green",
             Health::Amber => "Amber",
             Health::Red => "Red",
-        },
+        }
+        .into(),
         reasons: reasons
             .iter()
             .map(|r| ReasonView {
-                kind: r.kind.as_str(),
+                kind: r.kind.as_str().into(),
                 detail: r.words.clone(),
             })
             .collect(),
@@ -918,14 +925,14 @@ pub struct Count {
     pub count: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClientLink {
     pub name: String,
     pub href: String,
     pub engagements: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PortfolioRow {
     pub client_name: String,
     pub client_href: String,
@@ -999,7 +1006,7 @@ pub fn portfolio(
         .iter()
         .map(|s| Count {
             word: s.as_str(),
-            label: status_view(*s).label,
+            label: status_label(*s),
             count: rows.iter().filter(|r| r.status.word == s.as_str()).count(),
         })
         .collect();

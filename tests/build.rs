@@ -316,10 +316,13 @@ fn a_rebuild_reuses_unchanged_pages_and_rewrites_changed_ones() {
 }
 
 /// A rebuild takes unchanged clients' pages from the previous OUT without
-/// rendering them, yet comes out byte for byte as a build into an empty
-/// folder, whatever changed in between: nothing, a page edited by hand or
-/// removed, a record, the as-of date, a template, the audience. (Only for
-/// the internal audience: a client-audience OUT holds client pages only.)
+/// rendering them (and, when their files' bytes did not change, their
+/// diagnostics and portfolio rows without reading them), yet prints and
+/// writes byte for byte what a build into an empty folder does, whatever
+/// changed in between: nothing, a page edited by hand or removed, a record,
+/// engagements.json or the manifest edited, the as-of date, a template, the
+/// audience. (Only for the internal audience: a client-audience OUT holds
+/// client pages only.)
 #[test]
 fn a_rebuild_matches_a_fresh_build_whatever_changed() {
     let records = samples();
@@ -341,12 +344,25 @@ fn a_rebuild_matches_a_fresh_build_whatever_changed() {
             assert_eq!(output.status.code(), Some(0), "{what}: {output:?}");
             let said = String::from_utf8_lossy(&output.stderr).into_owned();
             let (_, tail) = said.split_once(" ms (").expect("-v says how long");
-            tail.split_once(" unchanged").unwrap().0.to_owned()
+            let (reused, tail) = tail.split_once(" unchanged").unwrap();
+            let (_, unread) = tail.split_once("; ").unwrap();
+            let unread = unread.split_once(" of them not even read").unwrap().0;
+            // Reported as "6 of 6 clients" or, when some were read all the
+            // same, "6 of 6 clients (4 unread)".
+            let reused = if reused.split(' ').next() == Some(unread) {
+                reused.to_owned()
+            } else {
+                format!("{reused} ({unread} unread)")
+            };
+            (reused, String::from_utf8(output.stdout).unwrap())
         };
-        let reused = run(&out);
+        let (reused, printed) = run(&out);
         fresh_builds += 1;
         let fresh = tmp.path().join(format!("fresh-{fresh_builds}"));
-        assert_eq!(run(&fresh), "0 of 6 clients", "{what}: nothing to reuse");
+        let (none, printed_fresh) = run(&fresh);
+        assert_eq!(none, "0 of 6 clients", "{what}: nothing to reuse");
+        assert_eq!(printed, printed_fresh, "{what}: the diagnostics differ");
+        assert!(printed.contains("milestone-overdue"), "{what}: {printed}");
         let (rebuilt, fresh) = (read_tree(&out), read_tree(&fresh));
         assert_eq!(
             rebuilt.keys().collect::<Vec<_>>(),
@@ -385,6 +401,63 @@ fn a_rebuild_matches_a_fresh_build_whatever_changed() {
     let text = std::fs::read_to_string(&record).unwrap();
     std::fs::write(&record, text.replacen("title: ", "title: Renamed ", 1)).unwrap();
     assert_eq!(same_as_fresh(&as_of, "a record changed"), "5 of 6 clients");
+    assert_eq!(
+        same_as_fresh(&as_of, "nothing changed again"),
+        "6 of 6 clients"
+    );
+
+    // A record changed in a way that adds a warning: its client is read.
+    assert!(text.contains("due: 2026-11-25"));
+    std::fs::write(
+        &record,
+        text.replacen("title: ", "title: Renamed ", 1).replacen(
+            "due: 2026-11-25",
+            "due: 2026-11-02",
+            1,
+        ),
+    )
+    .unwrap();
+    let json = ["--as-of", AS_OF, "--format", "json"];
+    assert_eq!(same_as_fresh(&json, "a warning added"), "5 of 6 clients");
+    let printed = std::fs::read_to_string(out.join("engagements.json")).unwrap();
+    assert!(printed.contains("2026-11-02"));
+    std::fs::write(&record, text.replacen("title: ", "title: Renamed ", 1)).unwrap();
+    assert_eq!(same_as_fresh(&json, "the warning gone"), "5 of 6 clients");
+    assert_eq!(same_as_fresh(&as_of, "in human words"), "6 of 6 clients");
+
+    // An engagement added to a client, then removed: that client is read.
+    let added = records.path().join("tidewater-freight/2026-second-lane.md");
+    std::fs::write(&added, &text).unwrap();
+    assert_eq!(
+        same_as_fresh(&as_of, "an engagement added"),
+        "5 of 6 clients"
+    );
+    std::fs::remove_file(&added).unwrap();
+    assert_eq!(
+        same_as_fresh(&as_of, "an engagement removed"),
+        "5 of 6 clients"
+    );
+
+    // What the previous build left beside the pages, edited by hand.
+    let engagements_json = out.join("engagements.json");
+    let edited = std::fs::read_to_string(&engagements_json)
+        .unwrap()
+        .replace("Maple Street", "Maple Straat");
+    std::fs::write(&engagements_json, edited).unwrap();
+    assert_eq!(
+        same_as_fresh(&as_of, "engagements.json edited by hand"),
+        "6 of 6 clients (5 unread)"
+    );
+    let manifest = out.join(".commonthread-pages");
+    let edited =
+        std::fs::read_to_string(&manifest)
+            .unwrap()
+            .replacen("\"warnings\":0", "\"warnings\":7", 1);
+    std::fs::write(&manifest, edited).unwrap();
+    assert_eq!(
+        same_as_fresh(&as_of, "the manifest edited by hand"),
+        "6 of 6 clients (5 unread)"
+    );
 
     let later = ["--as-of", "2026-11-20"];
     assert_eq!(
