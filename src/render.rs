@@ -117,20 +117,15 @@ impl Renderer {
     }
 
     /// The stylesheet cut to what the page uses, and no hidden controls.
-    pub fn finish(&self, html: String) -> String {
+    pub fn finish(&self, mut html: String) -> String {
         // Only the rules this page can use: most of the sheet is for
         // other kinds of page, and it is inlined into every one.
-        let html = match html.split_once(STYLE_MARKER) {
-            Some((head, tail)) => {
-                let css = self.style.for_page(&html);
-                let mut page = String::with_capacity(html.len() + css.len());
-                page.push_str(head);
-                page.push_str(&css);
-                page.push_str(tail);
-                page
-            }
-            None => html,
-        };
+        if let Some(at) = html.find(STYLE_MARKER) {
+            let css = self.style.for_page(&html);
+            // In place: the portfolio of 100,000 engagements is a page of
+            // 108 MB, and a copy of it was the peak of a build's memory.
+            html.replace_range(at..at + STYLE_MARKER.len(), &css);
+        }
         without_hidden_controls(html)
     }
 }
