@@ -22,6 +22,8 @@
 #             nothing changed: every client's pages are linked from it, not rendered)
 #   build-rerender  the same rebuild with every page rendered (the reuse manifest removed first)
 #   build-fresh  the same into an OUT removed just before each run
+#   copy-out  cp -r of that OUT into a folder removed just before each run (the write floor:
+#             what the file system alone takes to create every page and folder of a build)
 #   hugo      hugo on the same .md files, one single-page template        (when hugo is present)
 #
 # It prints a Markdown table and writes it, with the machine and versions,
@@ -259,6 +261,10 @@ for size in $SIZES; do
     measure "$size" build-fresh "$runs" 0 "$BIN build $records --out $out-fresh --as-of $AS_OF -q" \
         "rm -rf $out-fresh"
     rm -rf "$out-fresh"
+    # No computing at all: the pages a build writes, copied into an empty
+    # folder. A build into an empty OUT cannot take less.
+    measure "$size" copy-out "$runs" 0 "cp -r $out $out-copy" "rm -rf $out-copy"
+    rm -rf "$out-copy"
     pages=$(find "$out" -name '*.html' 2>/dev/null | wc -l)
     echo "- $size engagements: \`build\` wrote $pages HTML pages ($(du -sh "$out" 2>/dev/null | cut -f1))." >>"$NOTES"
 
@@ -332,7 +338,7 @@ fi
     echo
     cat "$TABLE"
     echo
-    echo "- *read*: \`find DIR -name '*.md' -print0 | xargs -0 cat > /dev/null\`; *parse*: \`examples/parse_only.rs\` (split + serde_yaml into \`model::Engagement\`, on every core); *check* and *build*: \`commonthread check|build DIR --as-of $AS_OF -q\`; *hugo*: \`hugo --quiet\` on the same \`.md\` files with one single-page template (every text field through \`markdownify\`), everything else disabled."
+    echo "- *read*: \`find DIR -name '*.md' -print0 | xargs -0 cat > /dev/null\`; *copy-out*: \`cp -r\` of the build's OUT into a folder removed just before (the file system's share of writing every page); *parse*: \`examples/parse_only.rs\` (split + serde_yaml into \`model::Engagement\`, on every core); *check* and *build*: \`commonthread check|build DIR --as-of $AS_OF -q\`; *hugo*: \`hugo --quiet\` on the same \`.md\` files with one single-page template (every text field through \`markdownify\`), everything else disabled."
     echo "- Wall time is hyperfine's mean (± standard deviation) over the timed runs (diagnostics go to /dev/null, as hyperfine discards output); CPU time is user + system per run; peak RSS is GNU time's maximum resident set size, the largest of the runs."
     echo "- × columns divide our figure by the floor's or Hugo's at the same size. Hugo renders one page per engagement; \`build\` renders every report (client pages, scorecards, reviews, portfolio, audit, engagements.json)."
     cat "$NOTES"
