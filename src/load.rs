@@ -45,82 +45,102 @@ impl<T> Loaded<T> {
     }
 }
 
-/// Reads `root/file` as UTF-8 text.
-pub fn read_source(root: &Path, file: &str, out: &mut Vec<Diagnostic>) -> Option<Source> {
-    let unreadable = |message: String, help: &str| {
-        Diagnostic::new(rules::UNREADABLE_FILE, file, Pos::file_start(), message).help(help)
-    };
+/// Why a record file could not be read as text.
+#[derive(Debug)]
+pub enum Unreadable {
+    Open(std::io::Error),
+    NotAFile,
+    TooLarge(u64),
+    Read(std::io::Error),
+    /// Where the first byte that is not UTF-8 is (1-based).
+    NotUtf8 {
+        line: usize,
+        column: usize,
+    },
+}
+
+/// `root/file` as every record is read: a regular file (links followed) of
+/// at most `MAX_FILE_BYTES`, UTF-8, without a byte-order mark, its lines
+/// ending in `\n`. (A rebuild fingerprints records with this too, to know
+/// without parsing them that they did not change.)
+pub fn read_text(root: &Path, file: &str) -> Result<String, Unreadable> {
     let path = root.join(file);
-    let opened = std::fs::File::open(&path).and_then(|f| f.metadata().map(|m| (f, m)));
-    let (handle, metadata) = match opened {
-        Ok(pair) => pair,
-        Err(error) => {
-            out.push(unreadable(
-                format!("cannot read `{file}`: {}", describe_io(&error)),
-                "check that the file exists and that you may read it",
-            ));
-            return None;
-        }
-    };
+    let (handle, metadata) = std::fs::File::open(&path)
+        .and_then(|f| f.metadata().map(|m| (f, m)))
+        .map_err(Unreadable::Open)?;
     if !metadata.is_file() {
-        out.push(unreadable(
-            format!("`{file}` is not a regular file"),
-            "replace it with an ordinary file, or remove it",
-        ));
-        return None;
+        return Err(Unreadable::NotAFile);
     }
     if metadata.len() > MAX_FILE_BYTES {
-        out.push(unreadable(
-            format!(
-                "`{file}` is {} MiB; records larger than {} MiB are not read",
-                metadata.len() / (1024 * 1024),
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-            "split the file, or move attachments out of the records folder",
-        ));
-        return None;
+        return Err(Unreadable::TooLarge(metadata.len()));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     // The file may grow after the size check; never read past the limit.
-    if let Err(error) = handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
-        out.push(unreadable(
-            format!("cannot read `{file}`: {}", describe_io(&error)),
-            "check that you may read the file",
-        ));
-        return None;
-    }
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
-            let valid = std::str::from_utf8(valid).unwrap_or_default();
-            let line = valid.matches('\n').count() + 1;
-            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            out.push(
-                Diagnostic::new(
-                    rules::UNREADABLE_FILE,
-                    file,
-                    Pos::new(to_u32(line), to_u32(column), 1),
-                    format!("`{file}` is not UTF-8 text"),
-                )
-                .help("save the file as UTF-8 (most editors offer \"Save with encoding\")"),
-            );
-            return None;
+    handle
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Unreadable::Read)?;
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or_default();
+        Unreadable::NotUtf8 {
+            line: valid.matches('\n').count() + 1,
+            column: valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
         }
-    };
+    })?;
     let text = match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_owned(),
         None => text,
     };
-    let text = if text.contains('\r') {
+    Ok(if text.contains('\r') {
         text.replace("\r\n", "\n")
     } else {
         text
-    };
-    Some(Source {
-        file: file.to_owned(),
-        text,
     })
+}
+
+/// Reads `root/file` as UTF-8 text, or says why it cannot.
+pub fn read_source(root: &Path, file: &str, out: &mut Vec<Diagnostic>) -> Option<Source> {
+    let unreadable = |message: String, help: &str| {
+        Diagnostic::new(rules::UNREADABLE_FILE, file, Pos::file_start(), message).help(help)
+    };
+    let problem = match read_text(root, file) {
+        Ok(text) => {
+            return Some(Source {
+                file: file.to_owned(),
+                text,
+            });
+        }
+        Err(Unreadable::Open(error)) => unreadable(
+            format!("cannot read `{file}`: {}", describe_io(&error)),
+            "check that the file exists and that you may read it",
+        ),
+        Err(Unreadable::NotAFile) => unreadable(
+            format!("`{file}` is not a regular file"),
+            "replace it with an ordinary file, or remove it",
+        ),
+        Err(Unreadable::TooLarge(len)) => unreadable(
+            format!(
+                "`{file}` is {} MiB; records larger than {} MiB are not read",
+                len / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            "split the file, or move attachments out of the records folder",
+        ),
+        Err(Unreadable::Read(error)) => unreadable(
+            format!("cannot read `{file}`: {}", describe_io(&error)),
+            "check that you may read the file",
+        ),
+        Err(Unreadable::NotUtf8 { line, column }) => Diagnostic::new(
+            rules::UNREADABLE_FILE,
+            file,
+            Pos::new(to_u32(line), to_u32(column), 1),
+            format!("`{file}` is not UTF-8 text"),
+        )
+        .help("save the file as UTF-8 (most editors offer \"Save with encoding\")"),
+    };
+    out.push(problem);
+    None
 }
 
 /// Reads an engagement file: front matter, YAML, shape, typed record.

@@ -286,19 +286,12 @@ pub fn client_inputs(build_inputs: u128, repo: &Repository, unit: &ClientUnit) -
 
 /// `client_inputs` from the files on disk, without reading them as
 /// records: the same fingerprint when every engagement file became a record
-/// (the only clients whose check is kept). None when a file cannot be read
-/// as `load` would read it; loading it then says why.
+/// (the only clients whose check is kept). None when a file cannot be read;
+/// loading it then says why.
 pub fn client_inputs_unread(build_inputs: u128, repo: &Repository, index: usize) -> Option<u128> {
     let read = |file: &str| -> Option<u128> {
-        use std::io::Read;
-        let mut handle = std::fs::File::open(repo.root.join(file)).ok()?;
-        let metadata = handle.metadata().ok()?;
-        if !metadata.is_file() || metadata.len() > crate::load::MAX_FILE_BYTES {
-            return None;
-        }
-        let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).ok()?);
-        handle.read_to_end(&mut bytes).ok()?;
-        Some(crate::reuse::of(&bytes))
+        let text = crate::load::read_text(&repo.root, file).ok()?;
+        Some(crate::reuse::of(text.as_bytes()))
     };
     let client = &repo.inventory.clients[index];
     let mut fingerprint = crate::reuse::Fingerprint::new()

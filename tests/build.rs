@@ -425,6 +425,14 @@ fn a_rebuild_matches_a_fresh_build_whatever_changed() {
     assert_eq!(same_as_fresh(&json, "the warning gone"), "5 of 6 clients");
     assert_eq!(same_as_fresh(&as_of, "in human words"), "6 of 6 clients");
 
+    // Saved with Windows line endings and a byte-order mark: read once,
+    // then recognised as unchanged like any other file.
+    let windows = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+    std::fs::write(&record, &windows).unwrap();
+    assert_eq!(same_as_fresh(&as_of, "CRLF and a BOM"), "5 of 6 clients");
+    assert_eq!(same_as_fresh(&as_of, "CRLF again"), "6 of 6 clients");
+    std::fs::write(&record, text.replacen("title: ", "title: Renamed ", 1)).unwrap();
+
     // An engagement added to a client, then removed: that client is read.
     let added = records.path().join("tidewater-freight/2026-second-lane.md");
     std::fs::write(&added, &text).unwrap();
