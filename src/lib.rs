@@ -572,25 +572,17 @@ fn write_manifest(
         .map_err(|e| format!("cannot write {}: {e}", reuse::MANIFEST))?;
     let mut writer = std::io::BufWriter::new(file);
     let mut checked = checked.into_reader()?;
-    // Summaries are in client order: one per client.
-    let mut records = Vec::new();
-    for (index, summary) in summaries.iter().enumerate() {
-        if let Some(pages) = &summary.reuse {
-            records.push((index, summary.slug.as_str(), pages));
-        }
-    }
-    reuse::Manifest::write(
-        &mut writer,
-        inputs,
-        records.into_iter().map(|(index, slug, pages)| {
-            Ok(reuse::Record {
-                slug,
-                pages,
-                checked: checked.get(index)?,
-                json: json.get(index).copied().flatten(),
-            })
-        }),
-    )?;
+    // Summaries are in client order, one per client.
+    let clients = summaries.iter().enumerate().filter_map(|(index, summary)| {
+        let pages = summary.reuse.as_ref()?;
+        Some(checked.get(index).map(|line| reuse::Record {
+            slug: &summary.slug,
+            pages,
+            checked: line,
+            json: json.get(index).copied().flatten(),
+        }))
+    });
+    reuse::Manifest::write(&mut writer, inputs, clients)?;
     std::io::Write::flush(&mut writer)
         .map_err(|e| format!("cannot write {}: {e}", reuse::MANIFEST))?;
     drop(writer);
