@@ -271,15 +271,32 @@ pub fn client_page_paths(repo: &Repository, unit: &ClientUnit, audience: Audienc
 /// covers: its folder's name and its files' text.
 pub fn client_inputs(build_inputs: u128, repo: &Repository, unit: &ClientUnit) -> Option<u128> {
     let client = unit.client.as_ref()?;
+    inputs_of(
+        build_inputs,
+        &repo.inventory.clients[unit.index].slug,
+        client.source_hash,
+        unit.engagements
+            .iter()
+            .map(|e| Some((e.file.as_str(), e.slug.as_str(), e.source_hash))),
+    )
+}
+
+/// The one fingerprint both `client_inputs` and `client_inputs_unread`
+/// take: the client's folder, its client.yaml's text, and each engagement
+/// file's path, slug and text. None when an engagement has none.
+fn inputs_of<'a>(
+    build_inputs: u128,
+    slug: &str,
+    client_text: u128,
+    engagements: impl Iterator<Item = Option<(&'a str, &'a str, u128)>>,
+) -> Option<u128> {
     let mut fingerprint = crate::reuse::Fingerprint::new()
         .number(build_inputs)
-        .text(&repo.inventory.clients[unit.index].slug)
-        .number(client.source_hash);
-    for e in &unit.engagements {
-        fingerprint = fingerprint
-            .text(&e.file)
-            .text(&e.slug)
-            .number(e.source_hash);
+        .text(slug)
+        .number(client_text);
+    for engagement in engagements {
+        let (file, slug, text) = engagement?;
+        fingerprint = fingerprint.text(file).text(slug).number(text);
     }
     Some(fingerprint.finish())
 }
@@ -294,18 +311,15 @@ pub fn client_inputs_unread(build_inputs: u128, repo: &Repository, index: usize)
         Some(crate::reuse::of(text.as_bytes()))
     };
     let client = &repo.inventory.clients[index];
-    let mut fingerprint = crate::reuse::Fingerprint::new()
-        .number(build_inputs)
-        .text(&client.slug)
-        .number(read(&client.client_file())?);
-    for &i in &repo.members[index] {
-        let e = &repo.inventory.engagements[i];
-        fingerprint = fingerprint
-            .text(&e.file)
-            .text(&e.slug)
-            .number(read(&e.file)?);
-    }
-    Some(fingerprint.finish())
+    inputs_of(
+        build_inputs,
+        &client.slug,
+        read(&client.client_file())?,
+        repo.members[index].iter().map(|&i| {
+            let e = &repo.inventory.engagements[i];
+            Some((e.file.as_str(), e.slug.as_str(), read(&e.file)?))
+        }),
+    )
 }
 
 /// Newest first: the later start (or decision) date first; undated
