@@ -32,11 +32,25 @@ pub struct Provenance {
     pub commit: String,
     /// A record differs from that commit (changed, added or deleted).
     pub uncommitted: bool,
+    /// By client (index into `Inventory::clients`): one of its records, or
+    /// the configuration, differs from that commit. A client's pages say
+    /// "not yet committed" only for their own records, so that editing one
+    /// client does not change every other client's pages.
+    pub clients: Vec<bool>,
 }
 
 impl Provenance {
     pub fn short(&self) -> &str {
         &self.commit[..self.commit.len().min(12)]
+    }
+
+    /// Whether the client's records (or the configuration) differ from the
+    /// commit.
+    pub fn uncommitted_for(&self, client: usize) -> bool {
+        self.clients
+            .get(client)
+            .copied()
+            .unwrap_or(self.uncommitted)
     }
 }
 
@@ -86,34 +100,83 @@ impl Git {
         let head = repo.head_commit().ok()?;
         let tree = head.tree().ok()?;
         let committed = list_files(&repo, tree.id, &self.prefix).ok()?;
-        let mut ours: Vec<String> = inventory
+        // Each record file with the client it belongs to (None: the
+        // configuration, or an engagement outside any client folder).
+        let mut ours: Vec<(String, Option<usize>)> = inventory
             .engagements
             .iter()
-            .map(|e| e.file.clone())
-            .chain(inventory.clients.iter().map(|c| c.client_file()))
+            .map(|e| (e.file.clone(), e.client))
+            .chain(
+                inventory
+                    .clients
+                    .iter()
+                    .enumerate()
+                    .map(|(index, c)| (c.client_file(), Some(index))),
+            )
             .collect();
         if inventory.has_config {
-            ours.push(CONFIG_FILE.to_owned());
+            ours.push((CONFIG_FILE.to_owned(), None));
         }
         use rayon::prelude::*;
-        let changed = ours.par_iter().any(|file| {
-            let Some(id) = committed.get(file) else {
-                return true;
-            };
-            match std::fs::read(root.join(file)) {
-                Ok(bytes) => !same_blob(&bytes, *id),
-                Err(_) => true,
-            }
-        });
-        // A record deleted from the work tree but still in the commit.
-        let deleted = || {
-            committed.keys().any(|file| {
+        let changed: Vec<bool> = ours
+            .par_iter()
+            .map(|(file, _)| {
+                let Some(id) = committed.get(file) else {
+                    return true;
+                };
+                match std::fs::read(root.join(file)) {
+                    Ok(bytes) => !same_blob(&bytes, *id),
+                    Err(_) => true,
+                }
+            })
+            .collect();
+        // Records deleted from the work tree but still in the commit.
+        let deleted: Vec<&String> = committed
+            .keys()
+            .filter(|file| {
                 is_record_path(file) && std::fs::symlink_metadata(root.join(file)).is_err()
             })
-        };
+            .collect();
+        let mut clients = vec![false; inventory.clients.len()];
+        let mut everyone = false;
+        for ((file, client), changed) in ours.iter().zip(&changed) {
+            match (changed, client) {
+                (false, _) => {}
+                (true, Some(index)) => clients[*index] = true,
+                // An engagement outside every client appears on no client's page.
+                (true, None) => everyone |= file == CONFIG_FILE,
+            }
+        }
+        // A deleted record belongs to the nearest client folder above it.
+        let folders: HashMap<&str, usize> = inventory
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(index, c)| (c.dir.as_str(), index))
+            .collect();
+        for file in &deleted {
+            everyone |= file.as_str() == CONFIG_FILE;
+            let mut at = file.as_str();
+            while let Some((folder, _)) = at.rsplit_once('/') {
+                if let Some(&index) = folders.get(folder) {
+                    clients[index] = true;
+                    break;
+                }
+                at = folder;
+            }
+            if !at.contains('/')
+                && let Some(&index) = folders.get("")
+            {
+                clients[index] = true;
+            }
+        }
+        if everyone {
+            clients.iter_mut().for_each(|c| *c = true);
+        }
         Some(Provenance {
             commit: head.id.to_string(),
-            uncommitted: changed || deleted(),
+            uncommitted: changed.iter().any(|&c| c) || !deleted.is_empty(),
+            clients,
         })
     }
 

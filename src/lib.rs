@@ -204,7 +204,7 @@ fn build(args: &BuildArgs) -> u8 {
         Ok(staging) => staging,
         Err(message) => return cannot_run(&message),
     };
-    let settings = pages::Settings {
+    let mut settings = pages::Settings {
         as_of: repo.as_of,
         audience: args.audience,
         commit: repo.provenance.as_ref(),
@@ -212,6 +212,7 @@ fn build(args: &BuildArgs) -> u8 {
             rev: since.rev.clone(),
             date: since.date,
         }),
+        stamp: None,
     };
     let started = std::time::Instant::now();
     // Each client is loaded, checked, rendered into the staging folder and
@@ -227,10 +228,24 @@ fn build(args: &BuildArgs) -> u8 {
     // Pages of clients whose inputs did not change since the last build
     // into OUT are linked from it rather than rendered (see `reuse`).
     let build_inputs = build_inputs(&repo, &renderer, &settings);
+    // Client pages name the commit where the built-in templates print it,
+    // so that a build at another commit can restamp them (see `reuse::Stamp`).
+    if build_inputs.is_some() && renderer.built_in_templates() {
+        settings.stamp = settings.commit.map(|c| reuse::Stamp::new(c.short()));
+    }
+    let settings = settings;
     let previous = staging
         .previous_output()
         .zip(build_inputs)
         .and_then(|(previous, inputs)| Some((previous, reuse::Manifest::read(previous, inputs)?)));
+    // Restamping is all or nothing: the last build's commit is this one's or not.
+    let restamped = match (&settings.stamp, previous.as_ref()) {
+        (Some(stamp), Some((_, manifest))) => manifest
+            .stamp
+            .as_deref()
+            .is_some_and(|old| old != stamp.commit()),
+        _ => false,
+    };
     let clients_reused = std::sync::atomic::AtomicUsize::new(0);
     let clients_unread = std::sync::atomic::AtomicUsize::new(0);
     let json_parts = match output::Spill::create(staging.path(JSON_PARTS)) {
@@ -262,8 +277,15 @@ fn build(args: &BuildArgs) -> u8 {
         .map(|index| {
             // A client whose files did not change is not read as records.
             if let Some(((old, manifest), inputs)) = previous.as_ref().zip(build_inputs)
-                && let Some((found, summary)) =
-                    reuse_unread(&repo, index, &staging, old, manifest, inputs)
+                && let Some((found, summary)) = reuse_unread(
+                    &repo,
+                    index,
+                    &staging,
+                    old,
+                    manifest,
+                    inputs,
+                    settings.stamp.as_ref(),
+                )
             {
                 clients_reused.fetch_add(1, Ordering::Relaxed);
                 clients_unread.fetch_add(1, Ordering::Relaxed);
@@ -327,7 +349,14 @@ fn build(args: &BuildArgs) -> u8 {
     if args.audience == pages::Audience::Internal {
         let finished = join_json_parts(&repo, &staging, json_parts)
             .and_then(|json| {
-                write_manifest(&staging, build_inputs, &summaries, checked_parts, &json)
+                write_manifest(
+                    &staging,
+                    build_inputs,
+                    &settings,
+                    &summaries,
+                    checked_parts,
+                    &json,
+                )
             })
             .and_then(|()| {
                 pages::render_portfolio_taking(
@@ -357,10 +386,15 @@ fn build(args: &BuildArgs) -> u8 {
     }
     if common.verbose {
         say(&format!(
-            "checked, rendered and wrote in {} ms ({} of {} unchanged since the last build: their pages were linked, not rendered; {} of them not even read, their files' bytes being the same)",
+            "checked, rendered and wrote in {} ms ({} of {} unchanged since the last build: their pages were {}, not rendered; {} of them not even read, their files' bytes being the same)",
             started.elapsed().as_millis(),
-            clients_reused.into_inner(),
+            clients_reused.load(Ordering::Relaxed),
             plural(summaries_len, "client", "clients"),
+            if restamped && clients_reused.into_inner() > 0 {
+                "copied with the new commit in their footers"
+            } else {
+                "linked"
+            },
             clients_unread.into_inner(),
         ));
         // Where the time went, for a build that seems slow.
@@ -389,10 +423,12 @@ fn build(args: &BuildArgs) -> u8 {
 
 /// Everything every page depends on besides its client's own files: the
 /// program, the templates, the configuration, the as-of date, the audience
-/// and the commit. None (nothing reused, nothing recorded) with `--since`,
-/// whose sections come from git history; for the client audience, whose
-/// OUT holds nothing but client pages (the manifest names every client);
-/// or when the program cannot be identified.
+/// and the commit (whether there is one, when the built-in templates print
+/// it: pages at another commit are then restamped, see `reuse::Stamp`).
+/// None (nothing reused, nothing recorded) with `--since`, whose sections
+/// come from git history; for the client audience, whose OUT holds nothing
+/// but client pages (the manifest names every client); or when the program
+/// cannot be identified.
 fn build_inputs(
     repo: &validate::Repository,
     renderer: &render::Renderer,
@@ -401,10 +437,11 @@ fn build_inputs(
     if settings.since.is_some() || settings.audience != pages::Audience::Internal {
         return None;
     }
-    let commit = settings
-        .commit
-        .map(|c| format!("{} {}", c.commit, c.uncommitted))
-        .unwrap_or_default();
+    let commit = match settings.commit {
+        None => String::new(),
+        Some(_) if renderer.built_in_templates() => "stamped".to_owned(),
+        Some(c) => c.commit.clone(),
+    };
     Some(
         reuse::Fingerprint::new()
             .number(reuse::program_identity()?)
@@ -435,7 +472,7 @@ fn client_pages(
     {
         return (summary, true);
     }
-    let recording = reuse::Recording::new(staging);
+    let recording = reuse::Recording::new(staging, settings.stamp.as_ref());
     let rendered =
         pages::render_client(repo, unit, renderer, settings, &recording).map(|mut summary| {
             summary.reuse = inputs.map(|inputs| reuse::ClientPages {
@@ -477,16 +514,15 @@ fn reuse_unread(
     previous: &std::path::Path,
     manifest: &reuse::Manifest,
     build_inputs: u128,
+    stamp: Option<&reuse::Stamp>,
 ) -> Option<(Vec<diagnostics::Diagnostic>, pages::ClientSummary)> {
     let slug = &repo.inventory.clients[index].slug;
     let inputs = pages::client_inputs_unread(build_inputs, repo, index)?;
-    let recorded = manifest.unchanged(slug, inputs, previous)?;
+    let recorded = manifest.recorded(slug, inputs)?;
     let line = manifest.checked(slug)?;
     let (found, checked) = reuse::Checked::parse(&line)?;
     let json_part = String::from_utf8(manifest.json_part(slug, previous)?).ok()?;
-    if !link_pages(staging, recorded) {
-        return None;
-    }
+    let recorded = take_pages(staging, previous, manifest, recorded, stamp)?;
     // `Checked::parse` has put each row's sort key back in it.
     let rows = checked.rows.into_iter().map(|(row, _)| row).collect();
     Some((
@@ -498,20 +534,69 @@ fn reuse_unread(
             json_part,
             checked: String::from_utf8(line).ok()?,
             slug: slug.clone(),
-            reuse: Some(recorded.clone()),
+            reuse: Some(recorded),
         },
     ))
+}
+
+/// The recorded pages, taken from the previous output into the new one
+/// when every one of them is intact: linked as they are, or, when the
+/// commit they name is not this build's, copied with this one in its place.
+/// None (and nothing left in the new output) when one cannot be taken.
+fn take_pages(
+    staging: &output::Staging,
+    previous: &std::path::Path,
+    manifest: &reuse::Manifest,
+    recorded: &reuse::ClientPages,
+    stamp: Option<&reuse::Stamp>,
+) -> Option<reuse::ClientPages> {
+    let restamp = match (stamp, &manifest.stamp) {
+        (Some(stamp), Some(old)) if old != stamp.commit() => Some((stamp, old.as_str())),
+        _ => None,
+    };
+    let Some((stamp, old)) = restamp else {
+        let intact = recorded
+            .pages
+            .iter()
+            .all(|page| page.read_intact(previous).is_some());
+        return (intact && link_pages(staging, recorded)).then(|| recorded.clone());
+    };
+    let mut taken = reuse::ClientPages {
+        inputs: recorded.inputs,
+        pages: Vec::with_capacity(recorded.pages.len()),
+    };
+    for page in &recorded.pages {
+        let restamped = page.stamp_at.and_then(|at| {
+            let bytes = stamp.restamp(page.read_intact(previous)?, at, old)?;
+            staging.write_new(&page.path, &bytes).ok()?;
+            Some(reuse::Page {
+                path: page.path.clone(),
+                fingerprint: reuse::of(&bytes),
+                stamp_at: Some(at),
+            })
+        });
+        match restamped {
+            Some(page) => taken.pages.push(page),
+            None => {
+                for page in &taken.pages {
+                    let _ = std::fs::remove_file(staging.path(&page.path));
+                }
+                return None;
+            }
+        }
+    }
+    Some(taken)
 }
 
 /// Links the recorded pages from the previous output into the new one;
 /// false (and nothing linked) when one cannot be.
 fn link_pages(staging: &output::Staging, recorded: &reuse::ClientPages) -> bool {
-    for (done, (path, _)) in recorded.pages.iter().enumerate() {
-        if staging.link_previous(path).is_err() {
+    for (done, page) in recorded.pages.iter().enumerate() {
+        if staging.link_previous(&page.path).is_err() {
             // Unlinked again, never written through: the links share their
             // files with the previous output, which must stay as it is.
-            for (path, _) in &recorded.pages[..done] {
-                let _ = std::fs::remove_file(staging.path(path));
+            for page in &recorded.pages[..done] {
+                let _ = std::fs::remove_file(staging.path(&page.path));
             }
             return false;
         }
@@ -531,21 +616,25 @@ fn reuse_client(
     settings: &pages::Settings<'_>,
 ) -> Option<Result<pages::ClientSummary, String>> {
     let slug = &repo.inventory.clients[unit.index].slug;
-    let recorded = manifest.unchanged(slug, inputs, previous)?;
+    let recorded = manifest.recorded(slug, inputs)?;
     // The manifest must name exactly the pages this build would write.
     let mut expected = pages::client_page_paths(repo, unit, settings.audience);
-    let mut listed: Vec<String> = recorded.pages.iter().map(|(p, _)| p.clone()).collect();
+    let mut listed: Vec<String> = recorded.pages.iter().map(|p| p.path.clone()).collect();
     expected.sort_unstable();
     listed.sort_unstable();
     if expected != listed {
         return None;
     }
-    if !link_pages(staging, recorded) {
-        return None;
-    }
+    let recorded = take_pages(
+        staging,
+        previous,
+        manifest,
+        recorded,
+        settings.stamp.as_ref(),
+    )?;
     Some(
         pages::summarize_client(repo, unit, settings, recorded.pages.len()).map(|mut summary| {
-            summary.reuse = Some(recorded.clone());
+            summary.reuse = Some(recorded);
             keep_check(repo, unit, summary)
         }),
     )
@@ -561,6 +650,7 @@ const CHECKED_PARTS: &str = ".commonthread-checked-parts";
 fn write_manifest(
     staging: &output::Staging,
     build_inputs: Option<u128>,
+    settings: &pages::Settings<'_>,
     summaries: &[pages::ClientSummary],
     checked: output::Spill,
     json: &[Option<reuse::JsonPart>],
@@ -582,7 +672,8 @@ fn write_manifest(
             json: json.get(index).copied().flatten(),
         }))
     });
-    reuse::Manifest::write(&mut writer, inputs, clients)?;
+    let stamp = settings.stamp.as_ref().map(reuse::Stamp::commit);
+    reuse::Manifest::write(&mut writer, inputs, stamp, clients)?;
     std::io::Write::flush(&mut writer)
         .map_err(|e| format!("cannot write {}: {e}", reuse::MANIFEST))?;
     drop(writer);

@@ -288,14 +288,21 @@ impl Staging {
     }
 }
 
-impl Sink for Staging {
-    /// Writes one file (a `/`-separated path under OUT). Safe from many threads.
-    fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+impl Staging {
+    /// Writes a file known to differ from the previous output's.
+    pub fn write_new(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        self.write_file(path, bytes, false)
+    }
+
+    /// Writes one file (a `/`-separated path under OUT), linking the
+    /// previous output's instead when `compare` and it holds the same bytes.
+    fn write_file(&self, path: &str, bytes: &[u8], compare: bool) -> Result<(), String> {
         let target = self.dir.join(path);
         // The folder is made on the first file that needs it, not checked
         // before every file: two system calls fewer for most pages.
         let in_place = |target: &Path| -> std::io::Result<()> {
-            if let Some(old) = &self.reuse
+            if compare
+                && let Some(old) = &self.reuse
                 && same_file_there(&old.join(path), bytes)
             {
                 match std::fs::hard_link(old.join(path), target) {
@@ -316,6 +323,13 @@ impl Sink for Staging {
             done => done,
         }
         .map_err(|e| format!("cannot write `{path}`: {e}"))
+    }
+}
+
+impl Sink for Staging {
+    /// Writes one file (a `/`-separated path under OUT). Safe from many threads.
+    fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        self.write_file(path, bytes, true)
     }
 }
 

@@ -27,6 +27,11 @@ pub struct Settings<'a> {
     pub commit: Option<&'a crate::history::Provenance>,
     /// With `--since`: the revision the "what changed" lists start from.
     pub since: Option<view::SinceLabel>,
+    /// When set, client pages print this placeholder where the commit goes
+    /// and `reuse::Recording` puts the commit in its place, noting where:
+    /// the next build after a commit can then change those bytes instead
+    /// of rendering the pages again.
+    pub stamp: Option<crate::reuse::Stamp>,
 }
 
 /// What a rendered client leaves for the pages that span every client.
@@ -47,24 +52,34 @@ pub struct ClientSummary {
     pub reuse: Option<crate::reuse::ClientPages>,
 }
 
+/// A page's header and footer facts; `client` is the client whose records
+/// the page shows (None for a page across clients).
 fn page_info(
     repo: &Repository,
     settings: &Settings<'_>,
     title: String,
-    client_name: Option<&str>,
+    client: Option<(usize, &str)>,
     internal: bool,
     depth: usize,
 ) -> PageInfo {
+    let commit = settings.commit.map(|c| match (client, &settings.stamp) {
+        (Some(_), Some(stamp)) => stamp.placeholder().to_owned(),
+        _ => c.short().to_owned(),
+    });
+    let uncommitted = settings.commit.is_some_and(|c| match client {
+        Some((index, _)) => c.uncommitted_for(index),
+        None => c.uncommitted,
+    });
     PageInfo {
         practice: repo.config.practice.as_ref().map(|p| p.to_string()),
         title,
-        client_name: client_name.map(str::to_owned),
+        client_name: client.map(|(_, name)| name.to_owned()),
         as_of: settings.as_of.to_string(),
         as_of_words: date_long(settings.as_of),
         internal,
         root: "../".repeat(depth),
-        commit: settings.commit.map(|c| c.short().to_owned()),
-        uncommitted: settings.commit.is_some_and(|c| c.uncommitted),
+        commit,
+        uncommitted,
     }
 }
 
@@ -128,7 +143,7 @@ pub fn render_client(
             repo,
             settings,
             format!("{name}: milestone report"),
-            Some(&name),
+            Some((unit.index, &name)),
             false,
             1,
         ),
@@ -147,7 +162,7 @@ pub fn render_client(
                 repo,
                 settings,
                 format!("{}: success scorecard", e.record.title),
-                Some(&name),
+                Some((unit.index, &name)),
                 false,
                 2,
             ),
@@ -169,7 +184,7 @@ pub fn render_client(
                     repo,
                     settings,
                     format!("Is this the end? {}", e.record.title),
-                    Some(&name),
+                    Some((unit.index, &name)),
                     true,
                     2,
                 ),
@@ -273,7 +288,8 @@ pub fn client_inputs(build_inputs: u128, repo: &Repository, unit: &ClientUnit) -
     let client = unit.client.as_ref()?;
     inputs_of(
         build_inputs,
-        &repo.inventory.clients[unit.index].slug,
+        repo,
+        unit.index,
         client.source_hash,
         unit.engagements
             .iter()
@@ -282,17 +298,24 @@ pub fn client_inputs(build_inputs: u128, repo: &Repository, unit: &ClientUnit) -
 }
 
 /// The one fingerprint both `client_inputs` and `client_inputs_unread`
-/// take: the client's folder, its client.yaml's text, and each engagement
-/// file's path, slug and text. None when an engagement has none.
+/// take: the client's folder, whether its records are committed, its
+/// client.yaml's text, and each engagement file's path, slug and text.
+/// None when an engagement has none.
 fn inputs_of<'a>(
     build_inputs: u128,
-    slug: &str,
+    repo: &Repository,
+    index: usize,
     client_text: u128,
     engagements: impl Iterator<Item = Option<(&'a str, &'a str, u128)>>,
 ) -> Option<u128> {
+    let uncommitted = repo
+        .provenance
+        .as_ref()
+        .is_some_and(|p| p.uncommitted_for(index));
     let mut fingerprint = crate::reuse::Fingerprint::new()
         .number(build_inputs)
-        .text(slug)
+        .text(&repo.inventory.clients[index].slug)
+        .number(u128::from(uncommitted))
         .number(client_text);
     for engagement in engagements {
         let (file, slug, text) = engagement?;
@@ -313,7 +336,8 @@ pub fn client_inputs_unread(build_inputs: u128, repo: &Repository, index: usize)
     let client = &repo.inventory.clients[index];
     inputs_of(
         build_inputs,
-        &client.slug,
+        repo,
+        index,
         read(&client.client_file())?,
         repo.members[index].iter().map(|&i| {
             let e = &repo.inventory.engagements[i];

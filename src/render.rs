@@ -36,6 +36,8 @@ pub struct Renderer {
     style: crate::css::Stylesheet,
     /// The fingerprint of every template and the stylesheet as loaded.
     sources: u128,
+    /// No template was overridden (the stylesheet may have been).
+    built_in_templates: bool,
 }
 
 /// Where the page's stylesheet goes until it is cut to the page.
@@ -71,6 +73,7 @@ impl Renderer {
                 style = text;
             }
         }
+        let built_in_templates = sources.is_empty();
         for (name, text) in BUILT_IN {
             if !sources.iter().any(|(n, _)| n == name) {
                 sources.push(((*name).to_owned(), (*text).to_owned()));
@@ -92,6 +95,7 @@ impl Renderer {
             tera,
             style,
             sources: sources_fingerprint,
+            built_in_templates,
         })
     }
 
@@ -99,6 +103,12 @@ impl Renderer {
     /// rendered from other ones are not reused (see `reuse`).
     pub fn sources_fingerprint(&self) -> u128 {
         self.sources
+    }
+
+    /// Whether every template is the built-in one, which prints the commit
+    /// once and as it is (see `reuse::Stamp`).
+    pub fn built_in_templates(&self) -> bool {
+        self.built_in_templates
     }
 
     /// Renders one page from its view model.

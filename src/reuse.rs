@@ -19,6 +19,12 @@
 //! the pages and takes the rest from the manifest. Parsing was 2.1 s of a
 //! 3.5 s rebuild of 10,000 unchanged engagements.
 //!
+//! The commit every footer names is the exception: with the built-in
+//! templates a client's fingerprint says only whether its records are
+//! committed, and its pages note where the commit is (`Stamp`), so a build
+//! at a new commit copies them with the new commit in place instead of
+//! rendering every page again.
+//!
 //! The fingerprints are 128-bit (two independently seeded foldhash passes):
 //! a guard against accidental change, not against an adversary, who would
 //! need write access to the records or OUT anyway.
@@ -35,7 +41,7 @@ use crate::view::{ClientLink, PortfolioRow};
 /// The manifest's name inside OUT.
 pub const MANIFEST: &str = ".commonthread-pages";
 /// The manifest's first line; a manifest of another shape is ignored.
-const HEADER: &str = "commonthread pages 2";
+const HEADER: &str = "commonthread pages 3";
 
 /// A 128-bit fingerprint under construction.
 pub struct Fingerprint {
@@ -106,8 +112,87 @@ pub fn program_identity() -> Option<u128> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientPages {
     pub inputs: u128,
-    /// Each page's path under OUT and the fingerprint of its bytes.
-    pub pages: Vec<(String, u128)>,
+    pub pages: Vec<Page>,
+}
+
+/// One page as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Under OUT, `/`-separated.
+    pub path: String,
+    /// Of the page's bytes.
+    pub fingerprint: u128,
+    /// Where the page holds the commit (`Stamp`), when it holds it once.
+    pub stamp_at: Option<usize>,
+}
+
+/// The commit client pages are made from, and the placeholder of the same
+/// length they are rendered with. `Recording` puts the commit in the
+/// placeholder's place and notes where; a build at another commit changes
+/// those bytes instead of rendering the page again (every page's footer
+/// names the commit, so without this the first build after each commit
+/// rendered every page).
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    placeholder: String,
+    commit: String,
+}
+
+impl Stamp {
+    /// A random placeholder of hexadecimal digits, like the commit's: the
+    /// templates' escaping leaves it as it is, and no record holds it.
+    pub fn new(commit: &str) -> Stamp {
+        let mut salt = 0u64;
+        loop {
+            let random = std::hash::RandomState::new().hash_one(salt);
+            let digits: String = format!("{random:016x}{:016x}", random.rotate_left(29))
+                .chars()
+                .take(commit.len())
+                .collect();
+            if digits.len() == commit.len() && digits != commit {
+                return Stamp {
+                    placeholder: digits,
+                    commit: commit.to_owned(),
+                };
+            }
+            salt += 1;
+        }
+    }
+
+    pub fn placeholder(&self) -> &str {
+        &self.placeholder
+    }
+
+    pub fn commit(&self) -> &str {
+        &self.commit
+    }
+
+    /// The page with the commit in the placeholder's place, and where it
+    /// is when the page holds it once.
+    fn apply<'b>(&self, page: &'b [u8]) -> (std::borrow::Cow<'b, [u8]>, Option<usize>) {
+        let finder = memchr::memmem::Finder::new(self.placeholder.as_bytes());
+        let found: Vec<usize> = finder.find_iter(page).collect();
+        if found.is_empty() {
+            return (std::borrow::Cow::Borrowed(page), None);
+        }
+        let mut stamped = page.to_vec();
+        for &at in &found {
+            stamped[at..at + self.commit.len()].copy_from_slice(self.commit.as_bytes());
+        }
+        let at = (found.len() == 1).then_some(found[0]);
+        (std::borrow::Cow::Owned(stamped), at)
+    }
+
+    /// A page stamped with another commit (`old`, at `at`) restamped with
+    /// this one; None when the page does not hold `old` there.
+    pub fn restamp(&self, mut page: Vec<u8>, at: usize, old: &str) -> Option<Vec<u8>> {
+        let end = at.checked_add(old.len())?;
+        if old.len() != self.commit.len() || page.get(at..end)? != old.as_bytes() {
+            return None;
+        }
+        page[at..end].copy_from_slice(self.commit.as_bytes());
+        Some(page)
+    }
 }
 
 /// What the last build found in one client, kept so that a rebuild need
@@ -228,6 +313,8 @@ pub struct Record<'a> {
 #[derive(Debug, Default)]
 pub struct Manifest {
     pub inputs: u128,
+    /// The commit its stamped pages hold (`Stamp`).
+    pub stamp: Option<String>,
     pub clients: HashMap<String, Entry>,
     path: std::path::PathBuf,
 }
@@ -269,11 +356,15 @@ impl Manifest {
         }
         next(&mut line)??;
         let inputs = hex(line.strip_prefix("inputs ")?)?;
+        let mut stamp = None;
         let mut clients = HashMap::new();
         let mut current: Option<(String, Entry)> = None;
         while let Some(start) = next(&mut line)? {
             let (kind, rest) = line.split_once(' ')?;
             match kind {
+                "stamp" if current.is_none() && stamp.is_none() => {
+                    stamp = Some(rest.to_owned());
+                }
                 "client" => {
                     let (slug, fingerprint) = rest.rsplit_once(' ')?;
                     if let Some((slug, entry)) = current.take() {
@@ -309,13 +400,17 @@ impl Manifest {
                     current.as_mut()?.1.json = Some(part);
                 }
                 "page" => {
+                    let (rest, stamp_at) = rest.rsplit_once(' ')?;
                     let (path, fingerprint) = rest.rsplit_once(' ')?;
-                    current
-                        .as_mut()?
-                        .1
-                        .pages
-                        .pages
-                        .push((path.to_owned(), hex(fingerprint)?));
+                    let stamp_at = match stamp_at {
+                        "-" => None,
+                        at => Some(at.parse().ok()?),
+                    };
+                    current.as_mut()?.1.pages.pages.push(Page {
+                        path: path.to_owned(),
+                        fingerprint: hex(fingerprint)?,
+                        stamp_at,
+                    });
                 }
                 _ => return None,
             }
@@ -325,15 +420,18 @@ impl Manifest {
         }
         Some(Manifest {
             inputs,
+            stamp,
             clients,
             path: std::path::PathBuf::new(),
         })
     }
 
-    /// Writes the manifest, clients in the order given.
+    /// Writes the manifest, clients in the order given; `stamp` is the
+    /// commit stamped pages hold.
     pub fn write<'a>(
         out: &mut dyn std::io::Write,
         inputs: u128,
+        stamp: Option<&str>,
         clients: impl Iterator<Item = Result<Record<'a>, String>>,
     ) -> Result<(), String> {
         let fail = |e: std::io::Error| format!("cannot write {MANIFEST}: {e}");
@@ -341,6 +439,11 @@ impl Manifest {
         // One line per entry: a name that would break a line is not kept
         // (its client is simply rendered again next time).
         let one_line = |name: &[u8]| !name.iter().any(|c| c.is_ascii_control());
+        if let Some(stamp) = stamp
+            && one_line(stamp.as_bytes())
+        {
+            writeln!(out, "stamp {stamp}").map_err(fail)?;
+        }
         for client in clients {
             let Record {
                 slug,
@@ -352,7 +455,7 @@ impl Manifest {
                 || !pages
                     .pages
                     .iter()
-                    .all(|(path, _)| one_line(path.as_bytes()))
+                    .all(|page| one_line(page.path.as_bytes()))
             {
                 continue;
             }
@@ -370,26 +473,27 @@ impl Manifest {
                 )
                 .map_err(fail)?;
             }
-            for (path, fingerprint) in &pages.pages {
-                writeln!(out, "page {path} {fingerprint:032x}").map_err(fail)?;
+            for page in &pages.pages {
+                let Page {
+                    path,
+                    fingerprint,
+                    stamp_at,
+                } = page;
+                match stamp_at {
+                    Some(at) => writeln!(out, "page {path} {fingerprint:032x} {at}"),
+                    None => writeln!(out, "page {path} {fingerprint:032x} -"),
+                }
+                .map_err(fail)?;
             }
         }
         Ok(())
     }
 
-    /// The client's pages, when its inputs are the recorded ones and every
-    /// page in `previous` (the old OUT) still holds the recorded bytes.
-    pub fn unchanged(&self, slug: &str, inputs: u128, previous: &Path) -> Option<&ClientPages> {
+    /// The client's pages as recorded, when its inputs are the recorded
+    /// ones (whether the pages are still intact is for `Page::read_intact`).
+    pub fn recorded(&self, slug: &str, inputs: u128) -> Option<&ClientPages> {
         let client = &self.clients.get(slug)?.pages;
-        if client.inputs != inputs || client.pages.is_empty() {
-            return None;
-        }
-        let intact = client.pages.iter().all(|(path, fingerprint)| {
-            let file = previous.join(path);
-            std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file())
-                && std::fs::read(&file).is_ok_and(|bytes| of(&bytes) == *fingerprint)
-        });
-        intact.then_some(client)
+        (client.inputs == inputs && !client.pages.is_empty()).then_some(client)
     }
 
     /// The client's `checked` line, as written (None when it was changed
@@ -409,6 +513,19 @@ impl Manifest {
     }
 }
 
+impl Page {
+    /// The page in `previous` (the old OUT), when it still holds the
+    /// recorded bytes (a page edited by hand, or removed, is not).
+    pub fn read_intact(&self, previous: &Path) -> Option<Vec<u8>> {
+        let file = previous.join(&self.path);
+        if !std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) {
+            return None;
+        }
+        let bytes = std::fs::read(&file).ok()?;
+        (of(&bytes) == self.fingerprint).then_some(bytes)
+    }
+}
+
 /// `len` bytes of `file` from `offset`.
 fn read_at(file: &Path, offset: u64, len: u64) -> Option<Vec<u8>> {
     use std::io::{Read, Seek};
@@ -420,33 +537,43 @@ fn read_at(file: &Path, offset: u64, len: u64) -> Option<Vec<u8>> {
 }
 
 /// A sink that passes pages on and keeps each one's path and fingerprint,
-/// for the manifest.
+/// for the manifest; with a `Stamp`, it puts the commit in each page first.
 pub struct Recording<'a> {
     inner: &'a dyn crate::output::Sink,
-    pages: std::sync::Mutex<Vec<(String, u128)>>,
+    stamp: Option<&'a Stamp>,
+    pages: std::sync::Mutex<Vec<Page>>,
 }
 
 impl<'a> Recording<'a> {
-    pub fn new(inner: &'a dyn crate::output::Sink) -> Recording<'a> {
+    pub fn new(inner: &'a dyn crate::output::Sink, stamp: Option<&'a Stamp>) -> Recording<'a> {
         Recording {
             inner,
+            stamp,
             pages: std::sync::Mutex::new(Vec::new()),
         }
     }
 
-    pub fn into_pages(self) -> Vec<(String, u128)> {
+    pub fn into_pages(self) -> Vec<Page> {
         self.pages.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl crate::output::Sink for Recording<'_> {
     fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
-        self.inner.write(path, bytes)?;
-        let fingerprint = of(bytes);
+        let (bytes, stamp_at) = match self.stamp {
+            Some(stamp) => stamp.apply(bytes),
+            None => (std::borrow::Cow::Borrowed(bytes), None),
+        };
+        self.inner.write(path, &bytes)?;
+        let fingerprint = of(&bytes);
         self.pages
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push((path.to_owned(), fingerprint));
+            .push(Page {
+                path: path.to_owned(),
+                fingerprint,
+                stamp_at,
+            });
         Ok(())
     }
 }
@@ -476,6 +603,7 @@ mod tests {
         Manifest::write(
             &mut bytes,
             42,
+            Some("0123456789ab"),
             clients.iter().map(|&(slug, pages, checked, json)| {
                 Ok(Record {
                     slug,
@@ -489,18 +617,26 @@ mod tests {
         String::from_utf8(bytes).unwrap()
     }
 
+    fn page(path: &str, fingerprint: u128, stamp_at: Option<usize>) -> Page {
+        Page {
+            path: path.to_owned(),
+            fingerprint,
+            stamp_at,
+        }
+    }
+
     #[test]
     fn a_manifest_reads_back_as_written() {
         let a = ClientPages {
             inputs: 7,
             pages: vec![
-                ("acme/index.html".into(), 1),
-                ("acme/x/scorecard.html".into(), u128::MAX),
+                page("acme/index.html", 1, Some(4000)),
+                page("acme/x y/scorecard.html", u128::MAX, None),
             ],
         };
         let b = ClientPages {
             inputs: u128::MAX - 3,
-            pages: vec![("beta co/index.html".into(), 0)],
+            pages: vec![page("beta co/index.html", 0, Some(0))],
         };
         let part = JsonPart {
             offset: 120,
@@ -515,6 +651,7 @@ mod tests {
         std::fs::write(dir.path().join(MANIFEST), &text).unwrap();
         let read = Manifest::read(dir.path(), 42).unwrap();
         assert_eq!(read.inputs, 42);
+        assert_eq!(read.stamp.as_deref(), Some("0123456789ab"));
         assert_eq!(read.clients["acme"].pages, a);
         assert_eq!(read.clients["beta co"].pages, b);
         assert_eq!(read.clients["acme"].json, Some(part));
@@ -540,13 +677,16 @@ mod tests {
     fn a_damaged_manifest_is_ignored() {
         let pages = ClientPages {
             inputs: 2,
-            pages: vec![("acme/index.html".into(), 3)],
+            pages: vec![page("acme/index.html", 3, None)],
         };
         let good = written(&[("acme", &pages, "{}", None)]);
         let parse = |text: &str| Manifest::parse(std::io::Cursor::new(text.as_bytes()));
         assert!(parse(&good).is_some());
         for damaged in [
-            good.replace("commonthread pages 2", "commonthread pages 1"),
+            good.replace("commonthread pages 3", "commonthread pages 2"),
+            good.replace(" -\n", "\n"),
+            good.replace(" -\n", " x\n"),
+            good.replacen("stamp ", "stamp x\nstamp ", 1),
             good.replace("client acme", "klient acme"),
             good[..good.len() - 5].to_owned(),
             good[..good.len() - 1].to_owned(),
@@ -582,10 +722,11 @@ mod tests {
         std::fs::write(dir.path().join("acme/index.html"), "the page").unwrap();
         let pages = ClientPages {
             inputs: 9,
-            pages: vec![("acme/index.html".into(), of(b"the page"))],
+            pages: vec![page("acme/index.html", of(b"the page"), None)],
         };
         let manifest = Manifest {
             inputs: 1,
+            stamp: None,
             clients: HashMap::from([(
                 "acme".to_owned(),
                 Entry {
@@ -596,14 +737,71 @@ mod tests {
             )]),
             path: std::path::PathBuf::new(),
         };
-        assert!(manifest.unchanged("acme", 9, dir.path()).is_some());
+        let recorded = manifest.recorded("acme", 9).unwrap();
+        assert_eq!(
+            recorded.pages[0].read_intact(dir.path()).unwrap(),
+            b"the page"
+        );
         // Other inputs, or another client: rendered afresh.
-        assert!(manifest.unchanged("acme", 8, dir.path()).is_none());
-        assert!(manifest.unchanged("beta", 9, dir.path()).is_none());
+        assert!(manifest.recorded("acme", 8).is_none());
+        assert!(manifest.recorded("beta", 9).is_none());
         // A page edited by hand, or removed: rendered afresh.
         std::fs::write(dir.path().join("acme/index.html"), "edited").unwrap();
-        assert!(manifest.unchanged("acme", 9, dir.path()).is_none());
+        assert!(recorded.pages[0].read_intact(dir.path()).is_none());
         std::fs::remove_file(dir.path().join("acme/index.html")).unwrap();
-        assert!(manifest.unchanged("acme", 9, dir.path()).is_none());
+        assert!(recorded.pages[0].read_intact(dir.path()).is_none());
+    }
+
+    /// A sink that keeps what it is given.
+    #[derive(Default)]
+    struct Kept(std::sync::Mutex<Vec<(String, Vec<u8>)>>);
+
+    impl crate::output::Sink for Kept {
+        fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+            self.0
+                .lock()
+                .unwrap()
+                .push((path.to_owned(), bytes.to_vec()));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stamped_page_names_the_commit_and_can_name_another() {
+        let stamp = Stamp::new("0123456789ab");
+        let placeholder = stamp.placeholder().to_owned();
+        assert_eq!(placeholder.len(), 12);
+        assert_ne!(placeholder, "0123456789ab");
+        assert!(placeholder.bytes().all(|b| b.is_ascii_hexdigit()));
+        let kept = Kept::default();
+        let recording = Recording::new(&kept, Some(&stamp));
+        let page = format!("<p>at commit <code>{placeholder}</code>.</p>");
+        crate::output::Sink::write(&recording, "a/index.html", page.as_bytes()).unwrap();
+        // Not in the page: nothing to restamp.
+        crate::output::Sink::write(&recording, "b/index.html", b"no commit").unwrap();
+        // Twice: stamped, but where is not kept (the page is rendered again).
+        let twice = format!("{placeholder} {placeholder}");
+        crate::output::Sink::write(&recording, "c/index.html", twice.as_bytes()).unwrap();
+        let pages = recording.into_pages();
+        let written = kept.0.into_inner().unwrap();
+        let first = b"<p>at commit <code>0123456789ab</code>.</p>".to_vec();
+        assert_eq!(written[0].1, first);
+        assert_eq!(written[1].1, b"no commit");
+        assert_eq!(written[2].1, b"0123456789ab 0123456789ab");
+        assert_eq!(pages[0].stamp_at, Some(19));
+        assert_eq!(pages[0].fingerprint, of(&first));
+        assert_eq!(pages[1].stamp_at, None);
+        assert_eq!(pages[2].stamp_at, None);
+        // At another commit, the same page with that commit in its place;
+        // only where the old commit is.
+        let next = Stamp::new("fedcba987654");
+        assert_eq!(
+            next.restamp(first.clone(), 19, "0123456789ab").unwrap(),
+            b"<p>at commit <code>fedcba987654</code>.</p>"
+        );
+        assert!(next.restamp(first.clone(), 18, "0123456789ab").is_none());
+        assert!(next.restamp(first.clone(), 19, "0123456789ac").is_none());
+        assert!(next.restamp(first.clone(), 40, "0123456789ab").is_none());
+        assert!(next.restamp(first, usize::MAX, "0123456789ab").is_none());
     }
 }

@@ -231,6 +231,7 @@ impl Site {
             audience: Audience::Internal,
             commit: None,
             since: None,
+            stamp: None,
         }
     }
 

@@ -33,7 +33,8 @@ pub struct PageInfo {
     pub root: String,
     /// The records' commit, short.
     pub commit: Option<String>,
-    /// Some record differs from that commit.
+    /// A record the page shows (or any record, on a page across clients)
+    /// differs from that commit.
     pub uncommitted: bool,
 }
 

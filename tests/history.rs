@@ -1350,6 +1350,164 @@ fn build_says_when_records_differ_from_the_commit() {
     uncommitted(&built("back"), false);
 }
 
+/// Every file under `dir` but the reuse manifest, by `/`-separated path.
+fn output_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.expect("walk the output");
+        let relative = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("under OUT")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if entry.file_type().is_file() && relative != ".commonthread-pages" {
+            files.insert(relative, std::fs::read(entry.path()).expect("read"));
+        }
+    }
+    files
+}
+
+#[test]
+fn a_client_page_is_uncommitted_only_for_its_own_records_and_survives_a_commit() {
+    let mut repo = Repo::new();
+    repo.write("beta/client.yaml", "name: Beta Freight\n");
+    repo.write("beta/lanes.md", RECORD);
+    repo.commit("A second client");
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let out = tmp.path().join("public");
+    let mut fresh_builds = 0;
+    // Builds into `out` and into a new folder; the two must be the same.
+    // Returns what -v says of the clients taken from the last build.
+    let mut rebuild = |repo: &Repo, what: &str| -> String {
+        let r = build(repo.path(), &out, &["-v"]);
+        assert_eq!(r.code, 0, "{what}: {r:?}");
+        fresh_builds += 1;
+        let fresh = tmp.path().join(format!("fresh-{fresh_builds}"));
+        assert_eq!(build(repo.path(), &fresh, &[]).code, 0, "{what}");
+        let (rebuilt, fresh) = (output_files(&out), output_files(&fresh));
+        assert_eq!(
+            rebuilt.keys().collect::<Vec<_>>(),
+            fresh.keys().collect::<Vec<_>>(),
+            "{what}"
+        );
+        for (path, bytes) in &rebuilt {
+            assert!(
+                bytes == &fresh[path],
+                "{what}: {path} differs from a fresh build"
+            );
+        }
+        let (_, said) = r.stderr.split_once(" ms (").expect("-v says how long");
+        said.split_once(", not rendered")
+            .expect("-v says what was reused")
+            .0
+            .to_owned()
+    };
+    let footers = |client: &str| -> Vec<String> {
+        pages(&out)
+            .into_iter()
+            .filter(|(path, _)| path.starts_with(client))
+            .map(|(_, page)| footer(&page).to_owned())
+            .collect()
+    };
+    let committed = |head: &str| format!("at commit <code>{}</code>.", &head[..12]);
+    let uncommitted = |head: &str| {
+        format!(
+            "at commit <code>{}</code>, with changes not yet committed.",
+            &head[..12]
+        )
+    };
+
+    assert_eq!(
+        rebuild(&repo, "the first build"),
+        "0 of 2 clients unchanged since the last build: their pages were linked"
+    );
+    // Beta edited: only beta's pages say so, and only beta is rendered.
+    repo.edit(
+        "beta/lanes.md",
+        &[(
+            "summary: Monthly review of the pipeline.",
+            "summary: Review.",
+        )],
+    );
+    assert_eq!(
+        rebuild(&repo, "beta edited"),
+        "1 of 2 clients unchanged since the last build: their pages were linked"
+    );
+    let head = repo.head();
+    for footer in footers("acme/") {
+        assert!(footer.contains(&committed(&head)), "{footer}");
+    }
+    for footer in footers("beta/") {
+        assert!(footer.contains(&uncommitted(&head)), "{footer}");
+    }
+    let portfolio = std::fs::read_to_string(out.join("index.html")).expect("the portfolio");
+    assert!(footer(&portfolio).contains(&uncommitted(&head)));
+    assert_eq!(
+        engagements_json(&out)["commit"]["uncommitted_changes"],
+        true
+    );
+
+    // Committed: acme's pages name the new commit without being rendered
+    // again; beta's footer changes more than the commit, so it is rendered.
+    repo.commit("Shorter summary");
+    let head = repo.head();
+    assert_eq!(
+        rebuild(&repo, "beta committed"),
+        "1 of 2 clients unchanged since the last build: their pages were copied with the new commit in their footers"
+    );
+    for footer in footers("") {
+        assert!(footer.contains(&committed(&head)), "{footer}");
+    }
+    // A commit of no record: every page is restamped, none rendered.
+    repo.write("notes.txt", "not a record\n");
+    repo.commit("Notes");
+    assert_eq!(
+        rebuild(&repo, "a commit of no record"),
+        "2 of 2 clients unchanged since the last build: their pages were copied with the new commit in their footers"
+    );
+    let head = repo.head();
+    for footer in footers("") {
+        assert!(footer.contains(&committed(&head)), "{footer}");
+    }
+    // A page edited by hand is rendered, not restamped.
+    std::fs::write(out.join("acme/sales/scorecard.html"), "edited by hand").expect("edit");
+    repo.write("notes.txt", "still not a record\n");
+    repo.commit("More notes");
+    assert_eq!(
+        rebuild(&repo, "a page edited by hand"),
+        "1 of 2 clients unchanged since the last build: their pages were copied with the new commit in their footers"
+    );
+    // A record deleted, not committed: its client's pages say so, the
+    // other client's do not.
+    let head = repo.head();
+    std::fs::remove_file(repo.path().join("beta/lanes.md")).expect("remove it");
+    rebuild(&repo, "beta's record deleted");
+    for footer in footers("acme/") {
+        assert!(footer.contains(&committed(&head)), "{footer}");
+    }
+    for footer in footers("beta/") {
+        assert!(footer.contains(&uncommitted(&head)), "{footer}");
+    }
+    repo.write("beta/lanes.md", RECORD);
+    // The configuration is every client's: all pages say so.
+    repo.write("commonthread.yaml", "practice: Northwind Advisory\n");
+    rebuild(&repo, "the configuration added");
+    for footer in footers("") {
+        assert!(footer.contains(&uncommitted(&head)), "{footer}");
+    }
+    repo.commit("Name the practice");
+    assert_eq!(
+        rebuild(&repo, "the configuration committed"),
+        "0 of 2 clients unchanged since the last build: their pages were linked"
+    );
+    // The same commit again: linked.
+    assert_eq!(
+        rebuild(&repo, "nothing changed"),
+        "2 of 2 clients unchanged since the last build: their pages were linked"
+    );
+}
+
 #[test]
 fn build_outside_git_names_no_commit() {
     let dir = outside_git();
