@@ -24,6 +24,10 @@
 #   build-fresh  the same into an OUT removed just before each run
 #   copy-out  cp -r of that OUT into a folder removed just before each run (the write floor:
 #             what the file system alone takes to create every page and folder of a build)
+#   build-commit  in a git repository of the same records (a copy), a rebuild after one
+#             engagement file was edited and committed just before each run: every footer
+#             names the new commit (1,000 and 10,000 only: `git add` of 100,000 files is slow)
+#   build-edit  the same after one engagement file was edited and not committed
 #   hugo      hugo on the same .md files, one single-page template        (when hugo is present)
 #
 # It prints a Markdown table and writes it, with the machine and versions,
@@ -82,6 +86,10 @@ if [ ! -x /usr/bin/time ]; then
     say "installing GNU time"
     apt_install time || { echo "error: /usr/bin/time is missing and could not be installed" >&2; exit 2; }
 fi
+if ! command -v git >/dev/null; then
+    say "installing git"
+    apt_install git || { echo "error: git is missing and could not be installed" >&2; exit 2; }
+fi
 if [ "$HUGO" -eq 1 ] && ! command -v hugo >/dev/null; then
     say "installing hugo"
     if ! apt_install hugo || ! command -v hugo >/dev/null; then
@@ -136,6 +144,27 @@ records_for() {
         mv "$dir.tmp" "$dir"
     fi
     echo "$dir"
+}
+
+# The records as a git repository (a copy: the benchmark commits edits to
+# it), committed once; reset to that commit after each use.
+git_records_for() {
+    local size=$1 records=$2
+    local repo=$CACHE/git-$size-seed$SEED-$GEN_HASH
+    if [ -f "$repo/.git/commonthread-bench-complete" ]; then
+        echo "$repo"
+        return
+    fi
+    say "committing the $size engagements to a git repository"
+    rm -rf "$repo"
+    cp -a "$records" "$repo"
+    git -C "$repo" init -q -b main
+    git -C "$repo" -c user.name=bench -c user.email=bench@invalid add -A
+    git -C "$repo" -c user.name=bench -c user.email=bench@invalid commit -q -m records
+    git -C "$repo" config user.name bench
+    git -C "$repo" config user.email bench@invalid
+    touch "$repo/.git/commonthread-bench-complete"
+    echo "$repo"
 }
 
 # A minimal Hugo site over the same .md files (hard links, else copies).
@@ -265,6 +294,20 @@ for size in $SIZES; do
     # folder. A build into an empty OUT cannot take less.
     measure "$size" copy-out "$runs" 0 "cp -r $out $out-copy" "rm -rf $out-copy"
     rm -rf "$out-copy"
+    if [ "$size" -le 10000 ]; then
+        repo=$(git_records_for "$size" "$records")
+        edited=$(find "$repo" -name '*.md' -not -path '*/.git/*' | sort | sed -n 1p)
+        edit="date +%s%N | sed 's/^/Edited at /' >> $edited"
+        # A line added to one engagement's body, then committed: the footer
+        # of every page names the new commit.
+        measure "$size" build-commit "$runs" 1 "$BIN build $repo --out $out-git --as-of $AS_OF -q" \
+            "$edit && git -C $repo commit -q -a -m edited"
+        # A line added and not committed (after the commit above).
+        measure "$size" build-edit "$runs" 1 "$BIN build $repo --out $out-git --as-of $AS_OF -q" \
+            "$edit"
+        git -C "$repo" checkout -q -- . && git -C "$repo" reset -q --hard "$(git -C "$repo" rev-list --max-parents=0 HEAD)"
+        rm -rf "$out-git"
+    fi
     pages=$(find "$out" -name '*.html' 2>/dev/null | wc -l)
     echo "- $size engagements: \`build\` wrote $pages HTML pages ($(du -sh "$out" 2>/dev/null | cut -f1))." >>"$NOTES"
 
@@ -311,7 +354,7 @@ awk -F'\t' '
             read = (n == "read") ? "1.0×" : ratio(mean[i], m[s SUBSEP "read"])
             parse = (n == "read") ? "–" : (n == "parse") ? "1.0×" : ratio(mean[i], m[s SUBSEP "parse"])
             ht = "–"; hc = "–"; hr = "–"
-            if ((n == "check" || n == "build" || n == "build-rerender" || n == "build-fresh") && ((s, "hugo") in m)) {
+            if ((n == "check" || n ~ /^build/) && ((s, "hugo") in m)) {
                 ht = ratio(mean[i], m[s SUBSEP "hugo"])
                 hc = ratio(cpu[i], c[s SUBSEP "hugo"])
                 hr = ratio(rss[i], r[s SUBSEP "hugo"])
