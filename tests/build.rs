@@ -44,23 +44,6 @@ fn build(dir: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
 }
 
 /// Every file under `dir`, by relative path.
-fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.unwrap();
-        if entry.file_type().is_file() {
-            let rel = entry
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            files.insert(rel, std::fs::read(entry.path()).unwrap());
-        }
-    }
-    files
-}
-
 fn text(files: &BTreeMap<String, Vec<u8>>, path: &str) -> String {
     String::from_utf8(
         files
@@ -86,7 +69,7 @@ fn built_samples() -> (TempDir, BTreeMap<String, Vec<u8>>) {
     let out = tmp.path().join("public");
     let (code, stdout, stderr) = build(samples().path(), &out, &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    let files = read_tree(&out);
+    let files = common::read_tree(&out);
     (tmp, files)
 }
 
@@ -251,7 +234,7 @@ fn two_builds_are_byte_identical() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     assert_eq!(build(samples().path(), &a, &[]).0, 0);
     assert_eq!(build(samples().path(), &b, &[]).0, 0);
-    let (first, second) = (read_tree(&a), read_tree(&b));
+    let (first, second) = (common::read_tree(&a), common::read_tree(&b));
     assert_eq!(
         first.keys().collect::<Vec<_>>(),
         second.keys().collect::<Vec<_>>()
@@ -268,7 +251,7 @@ fn one_thread_and_many_give_the_same_bytes() {
     assert_eq!(build(samples().path(), &one, &["--jobs", "1"]).0, 0);
     assert_eq!(build(samples().path(), &many, &["--jobs", "4"]).0, 0);
     assert!(
-        read_tree(&one) == read_tree(&many),
+        common::read_tree(&one) == common::read_tree(&many),
         "--jobs 1 and --jobs 4 differ"
     );
     assert_eq!(build(samples().path(), &one, &["--jobs", "0"]).0, 2);
@@ -363,18 +346,7 @@ fn a_rebuild_matches_a_fresh_build_whatever_changed() {
         assert_eq!(none, "0 of 6 clients", "{what}: nothing to reuse");
         assert_eq!(printed, printed_fresh, "{what}: the diagnostics differ");
         assert!(printed.contains("milestone-overdue"), "{what}: {printed}");
-        let (rebuilt, fresh) = (read_tree(&out), read_tree(&fresh));
-        assert_eq!(
-            rebuilt.keys().collect::<Vec<_>>(),
-            fresh.keys().collect::<Vec<_>>(),
-            "{what}"
-        );
-        for (path, bytes) in &rebuilt {
-            assert!(
-                bytes == &fresh[path],
-                "{what}: {path} differs from a fresh build"
-            );
-        }
+        common::assert_same_tree(&out, &fresh, what);
         reused
     };
     let as_of = ["--as-of", AS_OF];
@@ -585,7 +557,7 @@ fn hostile_record_text_comes_out_inert() {
     let out = repo.path().join("public");
     let (code, stdout, stderr) = build(repo.path(), &out, &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    let files = read_tree(&out);
+    let files = common::read_tree(&out);
     let mut pages = 0;
     for (path, bytes) in files.iter().filter(|(p, _)| p.ends_with(".html")) {
         pages += 1;
@@ -694,7 +666,7 @@ fn internal_fields_never_reach_client_pages() {
     ]);
     let out = repo.path().join("public");
     assert_eq!(build(repo.path(), &out, &[]).0, 0);
-    let files = read_tree(&out);
+    let files = common::read_tree(&out);
     for client_page in [
         "acme-logistics/index.html",
         "acme-logistics/deal/scorecard.html",
@@ -723,7 +695,7 @@ fn client_audience_writes_only_client_pages() {
     let out = tmp.path().join("public");
     let (code, _, stderr) = build(samples().path(), &out, &["--audience", "client"]);
     assert_eq!(code, 0, "{stderr}");
-    let files = read_tree(&out);
+    let files = common::read_tree(&out);
     assert!(!files.contains_key("index.html"));
     assert!(!files.contains_key("engagements.json"));
     assert!(!files.keys().any(|p| p.ends_with("review.html")));
@@ -751,7 +723,7 @@ fn records_with_errors_are_not_rendered_and_out_is_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("public");
     assert_eq!(build(samples().path(), &out, &[]).0, 0);
-    let before = read_tree(&out);
+    let before = common::read_tree(&out);
     let repo = write_repo(&[
         ("acme/client.yaml", "name: Acme\n"),
         (
@@ -763,7 +735,7 @@ fn records_with_errors_are_not_rendered_and_out_is_kept() {
     assert_eq!(code, 1);
     assert!(stdout.contains("error[invalid-value]"), "{stdout}");
     assert!(stderr.contains("not building the reports"), "{stderr}");
-    assert_eq!(read_tree(&out), before);
+    assert_eq!(common::read_tree(&out), before);
 }
 
 #[test]
@@ -771,7 +743,7 @@ fn a_build_that_fails_midway_leaves_the_previous_out_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("public");
     assert_eq!(build(samples().path(), &out, &[]).0, 0);
-    let before = read_tree(&out);
+    let before = common::read_tree(&out);
     // A template that fails while rendering the scorecards, after others rendered.
     let templates = tmp.path().join("templates");
     std::fs::create_dir(&templates).unwrap();
@@ -787,7 +759,7 @@ fn a_build_that_fails_midway_leaves_the_previous_out_as_it_was() {
     );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("scorecard.html"), "{stderr}");
-    assert_eq!(read_tree(&out), before);
+    assert_eq!(common::read_tree(&out), before);
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -817,7 +789,7 @@ fn templates_override_the_built_in_ones_file_by_file() {
         &["--templates", templates.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{stderr}");
-    let files = read_tree(&out);
+    let files = common::read_tree(&out);
     let scorecard = text(&files, "tallyhouse/2026-trial-conversion/scorecard.html");
     assert!(
         scorecard.contains("<p>Custom Trial-to-paid conversion</p>"),
@@ -939,7 +911,7 @@ fn a_build_killed_midway_leaves_the_previous_out_complete() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("public");
     assert_eq!(build(samples().path(), &out, &[]).0, 0);
-    let before = read_tree(&out);
+    let before = common::read_tree(&out);
     // A repository big enough to be mid-build when the kill comes.
     let big = tmp.path().join("big");
     for c in 0..300 {
@@ -973,7 +945,7 @@ fn a_build_killed_midway_leaves_the_previous_out_complete() {
         }
         killed += 1;
         assert!(
-            read_tree(&out) == before,
+            common::read_tree(&out) == before,
             "a kill after {delay} ms changed OUT"
         );
     }

@@ -1350,24 +1350,6 @@ fn build_says_when_records_differ_from_the_commit() {
     uncommitted(&built("back"), false);
 }
 
-/// Every file under `dir` but the reuse manifest, by `/`-separated path.
-fn output_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut files = std::collections::BTreeMap::new();
-    for entry in walkdir::WalkDir::new(dir) {
-        let entry = entry.expect("walk the output");
-        let relative = entry
-            .path()
-            .strip_prefix(dir)
-            .expect("under OUT")
-            .to_string_lossy()
-            .replace('\\', "/");
-        if entry.file_type().is_file() && relative != ".commonthread-pages" {
-            files.insert(relative, std::fs::read(entry.path()).expect("read"));
-        }
-    }
-    files
-}
-
 #[test]
 fn a_client_page_is_uncommitted_only_for_its_own_records_and_survives_a_commit() {
     let mut repo = Repo::new();
@@ -1385,30 +1367,20 @@ fn a_client_page_is_uncommitted_only_for_its_own_records_and_survives_a_commit()
         fresh_builds += 1;
         let fresh = tmp.path().join(format!("fresh-{fresh_builds}"));
         assert_eq!(build(repo.path(), &fresh, &[]).code, 0, "{what}");
-        let (rebuilt, fresh) = (output_files(&out), output_files(&fresh));
-        assert_eq!(
-            rebuilt.keys().collect::<Vec<_>>(),
-            fresh.keys().collect::<Vec<_>>(),
-            "{what}"
-        );
-        for (path, bytes) in &rebuilt {
-            assert!(
-                bytes == &fresh[path],
-                "{what}: {path} differs from a fresh build"
-            );
-        }
+        common::assert_same_tree(&out, &fresh, what);
         let (_, said) = r.stderr.split_once(" ms (").expect("-v says how long");
         said.split_once(", not rendered")
             .expect("-v says what was reused")
             .0
             .to_owned()
     };
-    let footers = |client: &str| -> Vec<String> {
-        pages(&out)
-            .into_iter()
-            .filter(|(path, _)| path.starts_with(client))
-            .map(|(_, page)| footer(&page).to_owned())
-            .collect()
+    // Every page under `client` (a folder with its `/`, or "" for all) says `wanted`.
+    let footers_say = |client: &str, wanted: &str| {
+        for (path, page) in pages(&out) {
+            if path.starts_with(client) {
+                assert!(footer(&page).contains(wanted), "{path}: {}", footer(&page));
+            }
+        }
     };
     let committed = |head: &str| format!("at commit <code>{}</code>.", &head[..12]);
     let uncommitted = |head: &str| {
@@ -1435,12 +1407,8 @@ fn a_client_page_is_uncommitted_only_for_its_own_records_and_survives_a_commit()
         "1 of 2 clients unchanged since the last build: their pages were linked"
     );
     let head = repo.head();
-    for footer in footers("acme/") {
-        assert!(footer.contains(&committed(&head)), "{footer}");
-    }
-    for footer in footers("beta/") {
-        assert!(footer.contains(&uncommitted(&head)), "{footer}");
-    }
+    footers_say("acme/", &committed(&head));
+    footers_say("beta/", &uncommitted(&head));
     let portfolio = std::fs::read_to_string(out.join("index.html")).expect("the portfolio");
     assert!(footer(&portfolio).contains(&uncommitted(&head)));
     assert_eq!(
@@ -1456,9 +1424,7 @@ fn a_client_page_is_uncommitted_only_for_its_own_records_and_survives_a_commit()
         rebuild(&repo, "beta committed"),
         "1 of 2 clients unchanged since the last build: their pages were copied with the new commit in their footers"
     );
-    for footer in footers("") {
-        assert!(footer.contains(&committed(&head)), "{footer}");
-    }
+    footers_say("", &committed(&head));
     // A commit of no record: every page is restamped, none rendered.
     repo.write("notes.txt", "not a record\n");
     repo.commit("Notes");
@@ -1467,9 +1433,7 @@ fn a_client_page_is_uncommitted_only_for_its_own_records_and_survives_a_commit()
         "2 of 2 clients unchanged since the last build: their pages were copied with the new commit in their footers"
     );
     let head = repo.head();
-    for footer in footers("") {
-        assert!(footer.contains(&committed(&head)), "{footer}");
-    }
+    footers_say("", &committed(&head));
     // A page edited by hand is rendered, not restamped.
     std::fs::write(out.join("acme/sales/scorecard.html"), "edited by hand").expect("edit");
     repo.write("notes.txt", "still not a record\n");
@@ -1483,19 +1447,13 @@ fn a_client_page_is_uncommitted_only_for_its_own_records_and_survives_a_commit()
     let head = repo.head();
     std::fs::remove_file(repo.path().join("beta/lanes.md")).expect("remove it");
     rebuild(&repo, "beta's record deleted");
-    for footer in footers("acme/") {
-        assert!(footer.contains(&committed(&head)), "{footer}");
-    }
-    for footer in footers("beta/") {
-        assert!(footer.contains(&uncommitted(&head)), "{footer}");
-    }
+    footers_say("acme/", &committed(&head));
+    footers_say("beta/", &uncommitted(&head));
     repo.write("beta/lanes.md", RECORD);
     // The configuration is every client's: all pages say so.
     repo.write("commonthread.yaml", "practice: Northwind Advisory\n");
     rebuild(&repo, "the configuration added");
-    for footer in footers("") {
-        assert!(footer.contains(&uncommitted(&head)), "{footer}");
-    }
+    footers_say("", &uncommitted(&head));
     repo.commit("Name the practice");
     assert_eq!(
         rebuild(&repo, "the configuration committed"),

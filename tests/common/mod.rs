@@ -408,3 +408,39 @@ pub fn comment_out(text: &str, first: usize, last: usize) -> String {
 pub fn line(text: &str, number: usize) -> &str {
     text.lines().nth(number - 1).expect("the line exists")
 }
+
+/// Every file under `dir`, by `/`-separated path, with its bytes.
+#[allow(dead_code)] // used by build.rs and history.rs, not by check.rs
+pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.insert(rel, std::fs::read(entry.path()).unwrap());
+        }
+    }
+    files
+}
+
+/// Fails unless `rebuilt` and `fresh` hold the same files, byte for byte.
+#[allow(dead_code)] // used by build.rs and history.rs, not by check.rs
+pub fn assert_same_tree(rebuilt: &Path, fresh: &Path, what: &str) {
+    let (rebuilt, fresh) = (read_tree(rebuilt), read_tree(fresh));
+    assert_eq!(
+        rebuilt.keys().collect::<Vec<_>>(),
+        fresh.keys().collect::<Vec<_>>(),
+        "{what}"
+    );
+    for (path, bytes) in &rebuilt {
+        assert!(
+            bytes == &fresh[path],
+            "{what}: {path} differs from a fresh build"
+        );
+    }
+}
