@@ -766,6 +766,37 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Restamping a page stamped at one commit gives, byte for byte,
+        /// the page stamped at the other: what rendering it again would.
+        #[test]
+        fn restamping_equals_stamping_afresh(
+            before in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            after in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            old in "[0-9a-f]{12}",
+            new in "[0-9a-f]{12}",
+        ) {
+            let stamp = |commit: &str| {
+                let stamp = Stamp::new(commit);
+                let mut page = before.clone();
+                page.extend_from_slice(stamp.placeholder().as_bytes());
+                page.extend_from_slice(&after);
+                let kept = Kept::default();
+                let recording = Recording::new(&kept, Some(&stamp));
+                crate::output::Sink::write(&recording, "p.html", &page).unwrap();
+                let at = recording.into_pages()[0].stamp_at;
+                (kept.0.into_inner().unwrap().remove(0).1, at)
+            };
+            let (at_old, where_old) = stamp(&old);
+            let (at_new, where_new) = stamp(&new);
+            // Random bytes around the placeholder cannot hold it again.
+            proptest::prop_assert_eq!(where_old, Some(before.len()));
+            proptest::prop_assert_eq!(where_new, Some(before.len()));
+            let restamped = Stamp::new(&new).restamp(at_old, before.len(), &old);
+            proptest::prop_assert_eq!(restamped, Some(at_new));
+        }
+    }
+
     #[test]
     fn a_stamped_page_names_the_commit_and_can_name_another() {
         let stamp = Stamp::new("0123456789ab");
