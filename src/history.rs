@@ -154,19 +154,22 @@ impl Git {
             .enumerate()
             .map(|(index, c)| (c.dir.as_str(), index))
             .collect();
-        for file in &deleted {
-            everyone |= file.as_str() == CONFIG_FILE;
-            let mut at = file.as_str();
-            while let Some((folder, _)) = at.rsplit_once('/') {
+        let owner = |file: &str| -> Option<usize> {
+            let mut at = file;
+            loop {
+                let folder = at.rsplit_once('/').map_or("", |(folder, _)| folder);
                 if let Some(&index) = folders.get(folder) {
-                    clients[index] = true;
-                    break;
+                    return Some(index);
+                }
+                if folder.is_empty() {
+                    return None;
                 }
                 at = folder;
             }
-            if !at.contains('/')
-                && let Some(&index) = folders.get("")
-            {
+        };
+        for file in &deleted {
+            everyone |= file.as_str() == CONFIG_FILE;
+            if let Some(index) = owner(file) {
                 clients[index] = true;
             }
         }
