@@ -142,20 +142,25 @@ impl Stamp {
     /// A random placeholder of hexadecimal digits, like the commit's: the
     /// templates' escaping leaves it as it is, and no record holds it.
     pub fn new(commit: &str) -> Stamp {
+        let state = std::hash::RandomState::new();
         let mut salt = 0u64;
-        loop {
-            let random = std::hash::RandomState::new().hash_one(salt);
-            let digits: String = format!("{random:016x}{:016x}", random.rotate_left(29))
-                .chars()
-                .take(commit.len())
+        let placeholder = loop {
+            let digits: String = (0..commit.len())
+                .map(|i| {
+                    let nibble = (state.hash_one((salt, i)) & 0xf) as u32;
+                    char::from_digit(nibble, 16).unwrap_or('0')
+                })
                 .collect();
-            if digits.len() == commit.len() && digits != commit {
-                return Stamp {
-                    placeholder: digits,
-                    commit: commit.to_owned(),
-                };
+            // Never the commit itself (a 16^-12 chance): its bytes would
+            // be taken for the placeholder's.
+            if digits != commit || commit.is_empty() {
+                break digits;
             }
             salt += 1;
+        };
+        Stamp {
+            placeholder,
+            commit: commit.to_owned(),
         }
     }
 
@@ -804,6 +809,11 @@ mod tests {
         assert_eq!(placeholder.len(), 12);
         assert_ne!(placeholder, "0123456789ab");
         assert!(placeholder.bytes().all(|b| b.is_ascii_hexdigit()));
+        // Any length, the full id included; never the commit itself.
+        let full = "4f0c2b9e1d7a38c65b0e9f12a7d3c4b5e6f70812";
+        assert_eq!(Stamp::new(full).placeholder().len(), 40);
+        assert_ne!(Stamp::new(full).placeholder(), full);
+        assert_eq!(Stamp::new("").placeholder(), "");
         let kept = Kept::default();
         let recording = Recording::new(&kept, Some(&stamp));
         let page = format!("<p>at commit <code>{placeholder}</code>.</p>");
