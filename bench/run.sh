@@ -159,10 +159,10 @@ git_records_for() {
     rm -rf "$repo"
     cp -a "$records" "$repo"
     git -C "$repo" init -q -b main
-    git -C "$repo" -c user.name=bench -c user.email=bench@invalid add -A
-    git -C "$repo" -c user.name=bench -c user.email=bench@invalid commit -q -m records
     git -C "$repo" config user.name bench
     git -C "$repo" config user.email bench@invalid
+    git -C "$repo" add -A
+    git -C "$repo" commit -q -m records
     touch "$repo/.git/commonthread-bench-complete"
     echo "$repo"
 }
