@@ -741,6 +741,8 @@ pub struct Review {
     pub status: StatusView,
     pub review_date: Option<String>,
     pub checklist: Vec<ChecklistRow>,
+    /// How many items are in each state, for the line above the checklist.
+    pub checklist_counts: ChecklistCounts,
     pub went_wrong_html: Option<String>,
     pub went_right_html: Option<String>,
     pub new_problems_html: Option<String>,
@@ -767,6 +769,13 @@ pub struct ChecklistRow {
     pub state: &'static str,
     pub mark: &'static str,
     pub detail: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ChecklistCounts {
+    pub done: usize,
+    pub open: usize,
+    pub not_applicable: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -802,6 +811,14 @@ pub fn review(
     use crate::model::{ClaimStatus, Decision, Refund, ReviewDecision};
     // A review dated after the as-of date is not held yet.
     let r = e.review.as_ref().filter(|r| r.date <= as_of);
+    let mut checklist_counts = ChecklistCounts::default();
+    for item in &f.checklist {
+        *match item.state {
+            CheckState::Done => &mut checklist_counts.done,
+            CheckState::Open => &mut checklist_counts.open,
+            CheckState::NotApplicable => &mut checklist_counts.not_applicable,
+        } += 1;
+    }
     let checklist = f
         .checklist
         .iter()
@@ -868,6 +885,7 @@ pub fn review(
         status: status_view(e.status),
         review_date: r.map(|r| date_long(r.date)),
         checklist,
+        checklist_counts,
         went_wrong_html: md(r.and_then(|r| r.went_wrong.as_ref())),
         went_right_html: md(r.and_then(|r| r.went_right.as_ref())),
         new_problems_html: md(r.and_then(|r| r.new_problems.as_ref())),

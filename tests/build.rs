@@ -897,11 +897,39 @@ fn check_compiles_the_templates_it_is_given() {
     .unwrap();
     let broken = check(&templates);
     assert_eq!(broken.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&broken.stderr).contains("scorecard.html"),
-        "{}",
-        String::from_utf8_lossy(&broken.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    // The template, line and column of the mistake, said once.
+    assert!(stderr.contains("--> scorecard.html:1:"), "{stderr}");
+    assert!(!stderr.contains("error: error"), "{stderr}");
+}
+
+#[test]
+fn a_template_naming_a_field_that_does_not_exist_is_an_error_at_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("scorecard.html"),
+        "{% extends \"base.html\" %}{% block content %}\n<p>{{ title }}</p>\n<p>{{ titel }}</p>{% endblock content %}",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let build = commonthread()
+        .arg("build")
+        .arg(samples().path())
+        .args(["--as-of", AS_OF, "--templates"])
+        .arg(&templates)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(build.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(stderr.contains("`titel` is not defined"), "{stderr}");
+    assert!(stderr.contains("--> scorecard.html:3:7"), "{stderr}");
+    // What the template may use instead is listed.
+    assert!(stderr.contains("title"), "{stderr}");
+    assert!(!out.exists(), "a failed build writes nothing");
 }
 
 /// A build killed with SIGKILL in the middle leaves the previous OUT
