@@ -172,7 +172,34 @@ fn renderer(
         .templates
         .clone()
         .or_else(|| repo.config.templates.as_ref().map(|t| dir.join(t.as_str())));
-    render::Renderer::new(templates.as_deref())
+    let renderer = render::Renderer::new(templates.as_deref())?;
+    if !common.quiet {
+        warn_of_unused_templates(&renderer);
+    }
+    Ok(renderer)
+}
+
+/// A file in the templates folder that replaces nothing is most likely a
+/// misspelt name: say so, since the built-in template is used instead.
+fn warn_of_unused_templates(renderer: &render::Renderer) {
+    for unused in renderer.unused_templates() {
+        let hint = match unused.meant {
+            Some(name) => format!("did you mean `{name}`?"),
+            None => format!(
+                "the files a templates folder can replace are {}",
+                render::BUILT_IN
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .chain(["style.css"])
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        say(&format!(
+            "warning: `{}` replaces no built-in template and is not used: {hint}",
+            unused.path.display()
+        ));
+    }
 }
 
 fn say(line: &str) {

@@ -10,7 +10,10 @@ use tera::{Context, Tera};
 /// The built-in templates, by name.
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
-    ("macros.html", include_str!("../templates/macros.html")),
+    (
+        "components.html",
+        include_str!("../templates/components.html"),
+    ),
     (
         "portfolio.html",
         include_str!("../templates/portfolio.html"),
@@ -38,6 +41,45 @@ pub struct Renderer {
     sources: u128,
     /// No template was overridden (the stylesheet may have been).
     built_in_templates: bool,
+    /// Files in the templates folder that replace nothing, each with what
+    /// it may have been meant to be.
+    unused: Vec<UnusedTemplate>,
+}
+
+/// A file in the templates folder whose name is not a built-in template's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnusedTemplate {
+    pub path: std::path::PathBuf,
+    pub meant: Option<&'static str>,
+}
+
+/// Every name a templates folder can replace.
+fn replaceable() -> impl Iterator<Item = &'static str> {
+    BUILT_IN
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(std::iter::once("style.css"))
+}
+
+/// The `.html` and `.css` files in `dir` that are no built-in's name, in
+/// name order. Only those: a folder may well hold a README or images.
+fn unused_files(dir: &Path) -> Vec<UnusedTemplate> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut unused: Vec<UnusedTemplate> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_str()?.to_owned();
+            let template = name.ends_with(".html") || name.ends_with(".css");
+            (template && !replaceable().any(|known| known == name)).then(|| UnusedTemplate {
+                path: entry.path(),
+                meant: crate::suggest::closest(&name, replaceable()),
+            })
+        })
+        .collect();
+    unused.sort_by(|a, b| a.path.cmp(&b.path));
+    unused
 }
 
 /// Where the page's stylesheet goes until it is cut to the page.
@@ -48,6 +90,7 @@ impl Renderer {
     pub fn new(overrides: Option<&Path>) -> Result<Renderer, String> {
         let mut sources: Vec<(String, String)> = Vec::new();
         let mut style = BUILT_IN_STYLE.to_owned();
+        let mut unused = Vec::new();
         if let Some(dir) = overrides {
             if !dir.is_dir() {
                 return Err(format!(
@@ -72,6 +115,7 @@ impl Renderer {
             if let Some(text) = read("style.css")? {
                 style = text;
             }
+            unused = unused_files(dir);
         }
         let built_in_templates = sources.is_empty();
         for (name, text) in BUILT_IN {
@@ -97,7 +141,14 @@ impl Renderer {
             style,
             sources: sources_fingerprint,
             built_in_templates,
+            unused,
         })
+    }
+
+    /// Files in the templates folder that replace no built-in template (a
+    /// misspelt name, or a template of an older commonthread).
+    pub fn unused_templates(&self) -> &[UnusedTemplate] {
+        &self.unused
     }
 
     /// What the templates and stylesheet were, as a fingerprint: pages

@@ -904,6 +904,56 @@ fn check_compiles_the_templates_it_is_given() {
 }
 
 #[test]
+fn a_template_file_that_replaces_nothing_is_named_in_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    // A misspelt name, and the shared file of an older commonthread.
+    std::fs::write(templates.join("scorecards.html"), "<p>{{ title }}</p>").unwrap();
+    std::fs::write(
+        templates.join("macros.html"),
+        "{% macro x() %}{% endmacro x %}",
+    )
+    .unwrap();
+    std::fs::write(templates.join("README.md"), "notes").unwrap();
+    let out = tmp.path().join("out");
+    let build = commonthread()
+        .arg("build")
+        .arg(samples().path())
+        .args(["--as-of", AS_OF, "--templates"])
+        .arg(&templates)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(build.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(
+        stderr.contains("scorecards.html` replaces no built-in template and is not used: did you mean `scorecard.html`?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("macros.html` replaces no built-in template and is not used: the files a templates folder can replace are base.html, components.html"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("README"), "{stderr}");
+    // The pages are the built-in ones.
+    let fresh = tmp.path().join("fresh");
+    commonthread()
+        .arg("build")
+        .arg(samples().path())
+        .args(["--as-of", AS_OF, "-q", "--out"])
+        .arg(&fresh)
+        .assert()
+        .success();
+    let scorecard = "maple-street-dental/2026-no-show-reduction/scorecard.html";
+    assert_eq!(
+        std::fs::read(out.join(scorecard)).unwrap(),
+        std::fs::read(fresh.join(scorecard)).unwrap()
+    );
+}
+
+#[test]
 fn a_template_naming_a_field_that_does_not_exist_is_an_error_at_its_line() {
     let tmp = tempfile::tempdir().unwrap();
     let templates = tmp.path().join("templates");
