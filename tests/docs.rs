@@ -619,3 +619,73 @@ fn anchors(text: &str) -> BTreeSet<String> {
     }
     found
 }
+
+/// What a template receives, as commonthread itself reports it: a template
+/// naming a variable that does not exist stops the run with a message
+/// listing every variable the template has.
+fn variables_given_to(template: &str) -> Vec<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    let text = if template == "portfolio-rows.html" || template == "audit.html" {
+        "{{ no_such_variable }}".to_owned()
+    } else {
+        "{% extends \"base.html\" %}{% block content %}{{ no_such_variable }}{% endblock content %}"
+            .to_owned()
+    };
+    std::fs::write(templates.join(template), text).unwrap();
+    let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-engagements");
+    let mut command = assert_cmd::Command::cargo_bin("commonthread").unwrap();
+    if template == "audit.html" {
+        command.args(["audit", "--quarter", "2026-Q3"]);
+    } else {
+        command.arg("build");
+    }
+    let output = command
+        .arg(&samples)
+        .args(["--as-of", "2026-11-16", "-q", "--templates"])
+        .arg(&templates)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let listed = stderr
+        .split("Available variables: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{template}: no list of variables in\n{stderr}"));
+    let line = listed.lines().next().unwrap_or_default();
+    let mut names: Vec<String> = line.split(", ").map(|n| n.trim().to_owned()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn templates_md_lists_exactly_what_each_template_receives() {
+    let doc = read_doc("templates.md");
+    for template in [
+        "client.html",
+        "scorecard.html",
+        "review.html",
+        "portfolio.html",
+        "portfolio-rows.html",
+        "audit.html",
+    ] {
+        let marker = format!("`{template}` receives: ");
+        let line = doc
+            .lines()
+            .find_map(|l| l.strip_prefix(marker.as_str()))
+            .unwrap_or_else(|| panic!("docs/templates.md has no line starting {marker:?}"));
+        let mut documented: Vec<String> = line
+            .trim_end_matches('.')
+            .split(", ")
+            .map(|n| n.trim_matches('`').to_owned())
+            .collect();
+        documented.sort();
+        assert_eq!(
+            documented,
+            variables_given_to(template),
+            "docs/templates.md and what `{template}` receives differ"
+        );
+    }
+}
