@@ -537,6 +537,42 @@ internal_notes: "{I}"
 {X}
 "#;
 
+/// Record text that looks like template syntax is text: the templates
+/// never evaluate what the records say.
+#[test]
+fn template_syntax_in_record_text_is_printed_as_it_is() {
+    let payload =
+        "{{ page.title }} {% if true %}yes{% endif %} {# note #} {{ <status status={1} /> }}";
+    let engagement = TEMPLATE.replace("{X}", payload).replace("{I}", payload);
+    let repo = write_repo(&[
+        ("acme-logistics/client.yaml", CLIENT),
+        ("acme-logistics/deal.md", &engagement),
+    ]);
+    let out = repo.path().join("public");
+    let (code, stdout, stderr) = build(repo.path(), &out, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // As escaping writes it: `<`, `>`, `"` and `/` become entities, braces stay.
+    let escaped = payload
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('/', "&#x2F;");
+    for page in [
+        "acme-logistics/index.html",
+        "acme-logistics/deal/scorecard.html",
+        "acme-logistics/deal/review.html",
+    ] {
+        let html = std::fs::read_to_string(out.join(page)).unwrap();
+        assert!(
+            html.contains(&escaped),
+            "{page} does not show the text as it is"
+        );
+        assert!(
+            !html.contains(">yes<") && !html.contains(" yes "),
+            "{page} evaluated the text"
+        );
+    }
+}
+
 #[test]
 fn hostile_record_text_comes_out_inert() {
     let hostile = [
