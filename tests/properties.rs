@@ -173,3 +173,121 @@ fn output_does_not_depend_on_the_order_files_are_listed_in() {
         assert!(b[path] == *bytes, "{} differs", path.display());
     }
 }
+
+/// An engagement with `{T}` in its text fields (each a YAML double-quoted
+/// scalar written by serde_json, which escapes whatever needs it) and
+/// `{B}` as its Markdown body.
+const ANY_TEXT: &str = r#"---
+title: {T}
+status: active
+owner: {T}
+start: 2026-03-01
+end: 2026-12-31
+current_state: {T}
+desired_outcome: {T}
+success:
+  agreed: 2026-03-02
+  agreed_by: [{T}]
+  metrics:
+    - id: days-to-close
+      name: {T}
+      baseline: 45
+      target: 14
+      measurements:
+        - { date: 2026-05-01, value: 30, note: {T} }
+milestones:
+  - { id: "A", title: {T}, due: 2026-04-01, done: 2026-03-28, outcome: {T}, result: {T} }
+  - { id: "B", title: {T}, due: 2026-12-15, outcome: {T} }
+updates:
+  log:
+    - { date: 2026-11-10, summary: {T}, channel: {T}, milestone: "B" }
+wins:
+  - { date: 2026-07-10, title: {T}, metric: days-to-close, celebrated: {T} }
+concerns:
+  - { date: 2026-05-20, concern: {T}, raised_by: {T}, response: {T} }
+---
+{B}
+"#;
+
+/// Text worth throwing at a renderer: anything at all, and runs of the
+/// characters that mean something to HTML, Markdown, YAML and templates.
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[<>&\"'/{}%#*_`\\[\\]()!|\\\\:= a-zA-Z0-9\n\t\u{0}\u{7}\u{85}\u{202E}\u{2028}é😀-]{0,60}",
+    ]
+}
+
+/// Any text in every field of a record either builds, into pages that are
+/// UTF-8 with no hidden control characters and no script, or is refused as
+/// a problem with the records (exit 1). Never a crash, never exit 2.
+#[test]
+fn any_record_text_builds_into_inert_pages_or_is_refused() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-engagements");
+    let client = std::fs::read_to_string(samples.join("tallyhouse/client.yaml")).unwrap();
+    let config = std::fs::read_to_string(samples.join("commonthread.yaml")).unwrap();
+    let built = std::sync::atomic::AtomicUsize::new(0);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(24));
+    runner
+        .run(&(any_text(), any_text()), |(text, body)| {
+            let tmp = tempfile::tempdir().unwrap();
+            let records = tmp.path().join("records");
+            std::fs::create_dir_all(records.join("tallyhouse")).unwrap();
+            std::fs::write(records.join("commonthread.yaml"), &config).unwrap();
+            std::fs::write(records.join("tallyhouse/client.yaml"), &client).unwrap();
+            let scalar = serde_json::to_string(&text).unwrap();
+            let engagement = ANY_TEXT.replace("{T}", &scalar).replace("{B}", &body);
+            std::fs::write(records.join("tallyhouse/2026-anything.md"), engagement).unwrap();
+            let out = tmp.path().join("out");
+            let run = assert_cmd::Command::cargo_bin("commonthread")
+                .unwrap()
+                .arg("build")
+                .arg(&records)
+                .args(["--as-of", "2026-11-16", "-q", "--out"])
+                .arg(&out)
+                .output()
+                .unwrap();
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&run.stdout),
+                String::from_utf8_lossy(&run.stderr)
+            );
+            prop_assert!(!said.contains("panicked"), "{said}");
+            match run.status.code() {
+                Some(0) => {
+                    built.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Some(1) => return Ok(()),
+                other => prop_assert!(false, "exit {other:?} for {text:?} / {body:?}: {said}"),
+            }
+            for entry in walkdir::WalkDir::new(&out)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+            {
+                let page = std::fs::read(entry.path()).unwrap();
+                let page = String::from_utf8(page);
+                prop_assert!(page.is_ok(), "{} is not UTF-8", entry.path().display());
+                let page = page.unwrap();
+                let hidden = page.chars().find(|&c| {
+                    (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+                        || ('\u{202A}'..='\u{202E}').contains(&c)
+                });
+                prop_assert!(
+                    hidden.is_none(),
+                    "{} holds {hidden:?}",
+                    entry.path().display()
+                );
+                prop_assert!(
+                    !page.to_ascii_lowercase().contains("<script"),
+                    "{} holds a script",
+                    entry.path().display()
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Most text is a record like any other: the property is about pages.
+    let built = built.into_inner();
+    assert!(built >= 12, "only {built} of 24 cases built");
+}
