@@ -141,6 +141,13 @@ pub fn run(options: ServeOptions) -> Result<(), String> {
                 if !quiet {
                     eprintln!("error: {message}");
                 }
+                // A template with a mistake, say: the open pages show it
+                // until it is fixed, as they do errors in the records.
+                shared.show(Some(error_page(
+                    "The reports cannot be built",
+                    "Fix what it says and save: this page turns back into the report by itself.",
+                    &message,
+                )));
             }
         }
     }
@@ -413,18 +420,31 @@ impl Site {
             );
             let _ = terminal.flush();
         }
-        *shared.error_page.lock().unwrap_or_else(|p| p.into_inner()) =
-            errors.then(|| error_page(&text));
-        let mut version = shared.version.lock().unwrap_or_else(|p| p.into_inner());
-        *version += 1;
-        shared.changed.notify_all();
+        shared.show(errors.then(|| {
+            error_page(
+                "The records have errors",
+                "Fix them and save: this page turns back into the report by itself.",
+                &text,
+            )
+        }));
     }
 }
 
-/// The page shown while the records have errors.
-fn error_page(report: &str) -> String {
+impl Shared {
+    /// Shows `page` instead of every report (None: the reports again), and
+    /// tells the open pages to reload.
+    fn show(&self, page: Option<String>) {
+        *self.error_page.lock().unwrap_or_else(|p| p.into_inner()) = page;
+        let mut version = self.version.lock().unwrap_or_else(|p| p.into_inner());
+        *version += 1;
+        self.changed.notify_all();
+    }
+}
+
+/// The page shown instead of the reports while they cannot be shown.
+fn error_page(title: &str, lead: &str, report: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n<title>The records have errors</title>\n<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2430}}h1{{color:#a3241c}}pre{{white-space:pre-wrap;background:#f5f7fa;padding:1rem;border-radius:8px;font-size:14px}}</style>\n</head>\n<body>\n<h1>The records have errors</h1>\n<p>Fix them and save: this page turns back into the report by itself.</p>\n<pre>{}</pre>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n<title>{title}</title>\n<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2430}}h1{{color:#a3241c}}pre{{white-space:pre-wrap;background:#f5f7fa;padding:1rem;border-radius:8px;font-size:14px}}</style>\n</head>\n<body>\n<h1>{title}</h1>\n<p>{lead}</p>\n<pre>{}</pre>\n</body>\n</html>\n",
         crate::charts::escape(report)
     )
 }

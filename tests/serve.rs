@@ -169,6 +169,45 @@ fn serve_follows_edits_shows_errors_and_recovers() {
 }
 
 #[test]
+fn serve_shows_a_broken_template_in_the_open_pages_until_it_is_fixed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("records");
+    std::fs::create_dir_all(dir.join("acme")).unwrap();
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::write(dir.join("commonthread.yaml"), "templates: templates\n").unwrap();
+    std::fs::write(dir.join("acme/client.yaml"), CLIENT).unwrap();
+    std::fs::write(dir.join("acme/deal.md"), DEAL).unwrap();
+    let server = start(&dir, &tmp.path().join("public"));
+    let (_, page) = get(&server, "/acme/deal/scorecard.html");
+    assert!(page.contains("Sales cycle redesign"), "{page}");
+
+    // A mistake in a template: every page says where it is.
+    let scorecard = dir.join("templates/scorecard.html");
+    std::fs::write(
+        &scorecard,
+        "{% extends \"base.html\" %}{% block content %}\n<p>{{ titel }}</p>{% endblock content %}",
+    )
+    .unwrap();
+    let broken = eventually(&server, "/acme/deal/scorecard.html", |page| {
+        page.contains("The reports cannot be built")
+    });
+    assert!(
+        broken.contains("`titel` is not defined") && broken.contains("scorecard.html:2:7"),
+        "{broken}"
+    );
+
+    // Fixed, the page is the template's.
+    std::fs::write(
+        &scorecard,
+        "{% extends \"base.html\" %}{% block content %}\n<p>Custom: {{ title }}</p>{% endblock content %}",
+    )
+    .unwrap();
+    eventually(&server, "/acme/deal/scorecard.html", |page| {
+        page.contains("Custom: Sales cycle redesign")
+    });
+}
+
+#[test]
 fn serve_refuses_a_foreign_output_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("mine");
