@@ -385,6 +385,26 @@ mod tests {
     }
 
     #[test]
+    fn num_prints_fractions_as_people_write_them_and_passes_the_rest() {
+        let mut tera = tera::Tera::default();
+        tera.register_filter("num", super::num);
+        let mut context = tera::Context::new();
+        context.insert("whole", &100.0);
+        context.insert("part", &37.5);
+        context.insert("below", &-0.5);
+        context.insert("count", &3);
+        context.insert("text", &"a");
+        let shown = tera
+            .render_str(
+                "{{ whole | num }} {{ part | num }} {{ below | num }} {{ count | num }} {{ text | num }}",
+                &context,
+                false,
+            )
+            .unwrap();
+        assert_eq!(shown, "100 37.5 -0.5 3 a");
+    }
+
+    #[test]
     fn escaping_covers_the_six_specials_and_copies_the_rest() {
         let escaped = |text: &str| {
             let mut out = Vec::new();
