@@ -54,6 +54,22 @@ fn text(files: &BTreeMap<String, Vec<u8>>, path: &str) -> String {
     .unwrap()
 }
 
+/// `build` of the samples into `out` with the templates folder `templates`.
+fn build_samples_with(templates: &Path, out: &Path) -> (i32, String, String) {
+    let templates = templates.to_str().unwrap();
+    build(samples().path(), out, &["--templates", templates])
+}
+
+/// A templates folder `templates` under `root`, holding `files`.
+fn templates_folder(root: &Path, files: &[(&str, &str)]) -> PathBuf {
+    let templates = root.join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    for (name, text) in files {
+        std::fs::write(templates.join(name), text).unwrap();
+    }
+    templates
+}
+
 fn write_repo(files: &[(&str, &str)]) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (path, content) in files {
@@ -445,13 +461,10 @@ fn a_rebuild_matches_a_fresh_build_whatever_changed() {
         "0 of 6 clients"
     );
 
-    let templates = tmp.path().join("templates");
-    std::fs::create_dir(&templates).unwrap();
-    std::fs::write(
-        templates.join("style.css"),
-        "body { color: rebeccapurple; }",
-    )
-    .unwrap();
+    let templates = templates_folder(
+        tmp.path(),
+        &[("style.css", "body { color: rebeccapurple; }")],
+    );
     let with_templates = ["--as-of", AS_OF, "--templates", templates.to_str().unwrap()];
     assert_eq!(
         same_as_fresh(&with_templates, "a stylesheet of one's own"),
@@ -781,18 +794,14 @@ fn a_build_that_fails_midway_leaves_the_previous_out_as_it_was() {
     assert_eq!(build(samples().path(), &out, &[]).0, 0);
     let before = common::read_tree(&out);
     // A template that fails while rendering the scorecards, after others rendered.
-    let templates = tmp.path().join("templates");
-    std::fs::create_dir(&templates).unwrap();
-    std::fs::write(
-        templates.join("scorecard.html"),
-        "{% extends \"base.html\" %}{% block content %}{{ no_such_field.x }}{% endblock content %}",
-    )
-    .unwrap();
-    let (code, _, stderr) = build(
-        samples().path(),
-        &out,
-        &["--templates", templates.to_str().unwrap()],
+    let templates = templates_folder(
+        tmp.path(),
+        &[(
+            "scorecard.html",
+            "{% extends \"base.html\" %}{% block content %}{{ no_such_field.x }}{% endblock content %}",
+        )],
     );
+    let (code, _, stderr) = build_samples_with(&templates, &out);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("scorecard.html"), "{stderr}");
     assert_eq!(common::read_tree(&out), before);
@@ -810,20 +819,18 @@ fn a_build_that_fails_midway_leaves_the_previous_out_as_it_was() {
 #[test]
 fn templates_override_the_built_in_ones_file_by_file() {
     let tmp = tempfile::tempdir().unwrap();
-    let templates = tmp.path().join("templates");
-    std::fs::create_dir(&templates).unwrap();
-    std::fs::write(templates.join("scorecard.html"), "{% extends \"base.html\" %}{% block content %}<p>Custom {{ title }}</p>{% endblock content %}").unwrap();
-    std::fs::write(
-        templates.join("style.css"),
-        "body { color: rebeccapurple; }",
-    )
-    .unwrap();
-    let out = tmp.path().join("public");
-    let (code, _, stderr) = build(
-        samples().path(),
-        &out,
-        &["--templates", templates.to_str().unwrap()],
+    let templates = templates_folder(
+        tmp.path(),
+        &[
+            (
+                "scorecard.html",
+                "{% extends \"base.html\" %}{% block content %}<p>Custom {{ title }}</p>{% endblock content %}",
+            ),
+            ("style.css", "body { color: rebeccapurple; }"),
+        ],
     );
+    let out = tmp.path().join("public");
+    let (code, _, stderr) = build_samples_with(&templates, &out);
     assert_eq!(code, 0, "{stderr}");
     let files = common::read_tree(&out);
     let scorecard = text(&files, "tallyhouse/2026-trial-conversion/scorecard.html");
@@ -909,13 +916,13 @@ fn the_attribute_reader_sees_what_a_browser_sees() {
 #[test]
 fn check_compiles_the_templates_it_is_given() {
     let tmp = tempfile::tempdir().unwrap();
-    let templates = tmp.path().join("templates");
-    std::fs::create_dir(&templates).unwrap();
-    std::fs::write(
-        templates.join("scorecard.html"),
-        "{% extends \"base.html\" %}{% block content %}{{ title }}{% endblock content %}",
-    )
-    .unwrap();
+    let templates = templates_folder(
+        tmp.path(),
+        &[(
+            "scorecard.html",
+            "{% extends \"base.html\" %}{% block content %}{{ title }}{% endblock content %}",
+        )],
+    );
     let check = |templates: &Path| {
         commonthread()
             .arg("check")
@@ -942,28 +949,18 @@ fn check_compiles_the_templates_it_is_given() {
 #[test]
 fn a_template_file_that_replaces_nothing_is_named_in_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
-    let templates = tmp.path().join("templates");
-    std::fs::create_dir(&templates).unwrap();
     // A misspelt name, and the shared file of an older commonthread.
-    std::fs::write(templates.join("scorecards.html"), "<p>{{ title }}</p>").unwrap();
-    std::fs::write(
-        templates.join("macros.html"),
-        "{% macro x() %}{% endmacro x %}",
-    )
-    .unwrap();
-    std::fs::write(templates.join("README.md"), "notes").unwrap();
+    let templates = templates_folder(
+        tmp.path(),
+        &[
+            ("scorecards.html", "<p>{{ title }}</p>"),
+            ("macros.html", "{% macro x() %}{% endmacro x %}"),
+            ("README.md", "notes"),
+        ],
+    );
     let out = tmp.path().join("out");
-    let build = commonthread()
-        .arg("build")
-        .arg(samples().path())
-        .args(["--as-of", AS_OF, "--templates"])
-        .arg(&templates)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(build.status.code(), Some(0));
-    let stderr = String::from_utf8_lossy(&build.stderr);
+    let (code, _, stderr) = build_samples_with(&templates, &out);
+    assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("scorecards.html` replaces no built-in template and is not used: did you mean `scorecard.html`?"),
         "{stderr}"
@@ -975,13 +972,7 @@ fn a_template_file_that_replaces_nothing_is_named_in_a_warning() {
     assert!(!stderr.contains("README"), "{stderr}");
     // The pages are the built-in ones.
     let fresh = tmp.path().join("fresh");
-    commonthread()
-        .arg("build")
-        .arg(samples().path())
-        .args(["--as-of", AS_OF, "-q", "--out"])
-        .arg(&fresh)
-        .assert()
-        .success();
+    assert_eq!(build(samples().path(), &fresh, &[]).0, 0);
     let scorecard = "maple-street-dental/2026-no-show-reduction/scorecard.html";
     assert_eq!(
         std::fs::read(out.join(scorecard)).unwrap(),
@@ -992,25 +983,16 @@ fn a_template_file_that_replaces_nothing_is_named_in_a_warning() {
 #[test]
 fn a_template_naming_a_field_that_does_not_exist_is_an_error_at_its_line() {
     let tmp = tempfile::tempdir().unwrap();
-    let templates = tmp.path().join("templates");
-    std::fs::create_dir(&templates).unwrap();
-    std::fs::write(
-        templates.join("scorecard.html"),
-        "{% extends \"base.html\" %}{% block content %}\n<p>{{ title }}</p>\n<p>{{ titel }}</p>{% endblock content %}",
-    )
-    .unwrap();
+    let templates = templates_folder(
+        tmp.path(),
+        &[(
+            "scorecard.html",
+            "{% extends \"base.html\" %}{% block content %}\n<p>{{ title }}</p>\n<p>{{ titel }}</p>{% endblock content %}",
+        )],
+    );
     let out = tmp.path().join("out");
-    let build = commonthread()
-        .arg("build")
-        .arg(samples().path())
-        .args(["--as-of", AS_OF, "--templates"])
-        .arg(&templates)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(build.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&build.stderr);
+    let (code, _, stderr) = build_samples_with(&templates, &out);
+    assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("`titel` is not defined"), "{stderr}");
     assert!(stderr.contains("--> scorecard.html:3:7"), "{stderr}");
     // What the template may use instead is listed.
