@@ -70,11 +70,15 @@ fn check(args: &CheckArgs) -> u8 {
         Err(code) => return code,
     };
     // A broken template is found now rather than at the next build.
-    if (common.templates.is_some() || repo.config.templates.is_some())
-        && let Err(message) = renderer(common, &repo, &args.dir)
-    {
-        return cannot_run(&message);
-    }
+    let own_templates = common.templates.is_some() || repo.config.templates.is_some();
+    let renderer = if own_templates {
+        match renderer(common, &repo, &args.dir) {
+            Ok(renderer) => Some(renderer),
+            Err(message) => return cannot_run(&message),
+        }
+    } else {
+        None
+    };
     let started = std::time::Instant::now();
     let bar = progress(
         common,
@@ -93,7 +97,49 @@ fn check(args: &CheckArgs) -> u8 {
         ));
     }
     print_diagnostics(common, &diagnostics, &summary);
+    if let Some(renderer) = renderer
+        && summary.errors == 0
+        && let Err(message) = try_templates(&repo, &renderer)
+    {
+        return cannot_run(&format!("cannot render the reports: {message}"));
+    }
     exit_code(common, &diagnostics)
+}
+
+/// Renders one client's pages (the first with an engagement) and a
+/// portfolio of it, into nothing: a template's mistake that shows only when
+/// a page is rendered (a field that does not exist) is found by `check`,
+/// not at the next build.
+fn try_templates(repo: &validate::Repository, renderer: &render::Renderer) -> Result<(), String> {
+    let settings = pages::Settings {
+        as_of: repo.as_of,
+        audience: pages::Audience::Internal,
+        commit: None,
+        since: None,
+        stamp: None,
+    };
+    let inventory = &repo.inventory;
+    let client = inventory.engagements.iter().find_map(|e| e.client);
+    let summaries = match client.or((!inventory.clients.is_empty()).then_some(0)) {
+        Some(index) => {
+            let unit = repo.load_client(index);
+            vec![pages::render_client(
+                repo,
+                &unit,
+                renderer,
+                &settings,
+                &output::Discard,
+            )?]
+        }
+        None => Vec::new(),
+    };
+    pages::render_portfolio(
+        repo,
+        &settings,
+        summaries.iter(),
+        renderer,
+        &output::Discard,
+    )
 }
 
 /// The shared start of every command that reads records: the as-of date,

@@ -162,6 +162,15 @@ pub trait Sink: Sync {
     fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String>;
 }
 
+/// Takes pages and keeps none: for rendering only to see that it works.
+pub struct Discard;
+
+impl Sink for Discard {
+    fn write(&self, _: &str, _: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 /// Writes into an existing output folder, each file replaced in one step.
 pub struct InPlace(pub PathBuf);
 

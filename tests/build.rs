@@ -947,6 +947,38 @@ fn check_compiles_the_templates_it_is_given() {
 }
 
 #[test]
+fn check_renders_a_client_with_the_templates_it_is_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = templates_folder(
+        tmp.path(),
+        &[(
+            "review.html",
+            "{% extends \"base.html\" %}{% block content %}\n{{ checklist_count.done }}{% endblock content %}",
+        )],
+    );
+    let check = commonthread()
+        .arg("check")
+        .arg(samples().path())
+        .args(["--as-of", AS_OF, "--templates"])
+        .arg(&templates)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        stderr.contains("`checklist_count` is not defined"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--> review.html:2:4"), "{stderr}");
+    // The diagnostics of the records are printed all the same.
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains("warning["),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
+#[test]
 fn a_template_file_that_replaces_nothing_is_named_in_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     // A misspelt name, and the shared file of an older commonthread.
