@@ -60,6 +60,17 @@ fn build_samples_with(templates: &Path, out: &Path) -> (i32, String, String) {
     build(samples().path(), out, &["--templates", templates])
 }
 
+/// `check` of the samples with the templates folder `templates`.
+fn check_samples_with(templates: &Path) -> std::process::Output {
+    commonthread()
+        .arg("check")
+        .arg(samples().path())
+        .args(["--as-of", AS_OF, "--templates"])
+        .arg(templates)
+        .output()
+        .unwrap()
+}
+
 /// A templates folder `templates` under `root`, holding `files`.
 fn templates_folder(root: &Path, files: &[(&str, &str)]) -> PathBuf {
     let templates = root.join("templates");
@@ -923,22 +934,13 @@ fn check_compiles_the_templates_it_is_given() {
             "{% extends \"base.html\" %}{% block content %}{{ title }}{% endblock content %}",
         )],
     );
-    let check = |templates: &Path| {
-        commonthread()
-            .arg("check")
-            .arg(samples().path())
-            .args(["--as-of", AS_OF, "--templates"])
-            .arg(templates)
-            .output()
-            .unwrap()
-    };
-    assert_eq!(check(&templates).status.code(), Some(0));
+    assert_eq!(check_samples_with(&templates).status.code(), Some(0));
     std::fs::write(
         templates.join("scorecard.html"),
         "{% extends \"base.html\" %}{% block content %}{{ title {% endblock content %}",
     )
     .unwrap();
-    let broken = check(&templates);
+    let broken = check_samples_with(&templates);
     assert_eq!(broken.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&broken.stderr);
     // The template, line and column of the mistake, said once.
@@ -956,13 +958,7 @@ fn check_renders_a_client_with_the_templates_it_is_given() {
             "{% extends \"base.html\" %}{% block content %}\n{{ checklist_count.done }}{% endblock content %}",
         )],
     );
-    let check = commonthread()
-        .arg("check")
-        .arg(samples().path())
-        .args(["--as-of", AS_OF, "--templates"])
-        .arg(&templates)
-        .output()
-        .unwrap();
+    let check = check_samples_with(&templates);
     assert_eq!(check.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert!(
