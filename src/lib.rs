@@ -321,11 +321,11 @@ fn build(args: &BuildArgs) -> u8 {
     };
     let clients_reused = std::sync::atomic::AtomicUsize::new(0);
     let clients_unread = std::sync::atomic::AtomicUsize::new(0);
-    let json_parts = match output::Spill::create(staging.path(JSON_PARTS)) {
+    let json_parts = match output::Spill::create(staging.scratch(JSON_PARTS)) {
         Ok(spill) => spill,
         Err(message) => return cannot_run(&message),
     };
-    let checked_parts = match output::Spill::create(staging.path(CHECKED_PARTS)) {
+    let checked_parts = match output::Spill::create(staging.scratch(CHECKED_PARTS)) {
         Ok(spill) => spill,
         Err(message) => return cannot_run(&message),
     };
@@ -652,7 +652,7 @@ fn take_pages(
             Some(page) => taken.pages.push(page),
             None => {
                 for page in &taken.pages {
-                    let _ = std::fs::remove_file(staging.path(&page.path));
+                    staging.forget(&page.path);
                 }
                 return None;
             }
@@ -669,7 +669,7 @@ fn link_pages(staging: &output::Staging, recorded: &reuse::ClientPages) -> bool 
             // Unlinked again, never written through: the links share their
             // files with the previous output, which must stay as it is.
             for page in &recorded.pages[..done] {
-                let _ = std::fs::remove_file(staging.path(&page.path));
+                staging.forget(&page.path);
             }
             return false;
         }
@@ -731,7 +731,7 @@ fn write_manifest(
     let Some(inputs) = build_inputs else {
         return checked.discard();
     };
-    let file = std::fs::File::create(staging.path(reuse::MANIFEST))
+    let file = std::fs::File::create(staging.scratch(reuse::MANIFEST))
         .map_err(|e| format!("cannot write {}: {e}", reuse::MANIFEST))?;
     let mut writer = std::io::BufWriter::new(file);
     let mut checked = checked.into_reader()?;
@@ -750,7 +750,8 @@ fn write_manifest(
     std::io::Write::flush(&mut writer)
         .map_err(|e| format!("cannot write {}: {e}", reuse::MANIFEST))?;
     drop(writer);
-    checked.finish()
+    checked.finish()?;
+    staging.adopt(reuse::MANIFEST)
 }
 
 /// engagements.json from the clients' parts, clients in slug order; says
@@ -768,7 +769,7 @@ fn join_json_parts(
         .map(|(i, c)| (c.slug.as_str(), i))
         .collect();
     clients.sort_unstable();
-    let file = std::fs::File::create(staging.path("engagements.json"))
+    let file = std::fs::File::create(staging.scratch("engagements.json"))
         .map_err(|e| format!("cannot write engagements.json: {e}"))?;
     let mut writer = std::io::BufWriter::new(file);
     let practice = repo.config.practice.as_ref().map(|p| p.as_str());
@@ -784,6 +785,7 @@ fn join_json_parts(
     )?;
     drop(writer);
     parts.finish()?;
+    staging.adopt("engagements.json")?;
     let mut by_client = vec![None; repo.inventory.clients.len()];
     for (index, part) in order.into_iter().zip(placed) {
         by_client[index] = part;

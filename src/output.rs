@@ -211,6 +211,13 @@ impl Sink for InPlace {
 /// A folder beside OUT where the next output is assembled. Workers write
 /// into it as they go; `commit` swaps it in; dropping it uncommitted (a
 /// failed build) removes it and leaves OUT as it was.
+///
+/// Over an OUT of ours, nothing is assembled until a file comes out
+/// different from the one already there: until then each path is only
+/// noted. A rebuild where nothing changed thus makes no folder and swaps
+/// nothing (at 10,000 engagements, 12,500 folders made and 12,500 removed
+/// on every such rebuild, and on ext4 without a journal each new one steps
+/// over the inodes just freed).
 pub struct Staging {
     dir: PathBuf,
     out: PathBuf,
@@ -219,6 +226,10 @@ pub struct Staging {
     /// The OUT being replaced, when it is ours: a page that comes out the
     /// same as its file there is linked, not written again.
     reuse: Option<PathBuf>,
+    /// `Some`: every file so far is byte for byte the one in `reuse`, and
+    /// these are their paths; `None`: the new output is being assembled in
+    /// `dir`.
+    unchanged: std::sync::Mutex<Option<Vec<String>>>,
 }
 
 impl Staging {
@@ -242,12 +253,14 @@ impl Staging {
         let reuse = (is_ours(&out_abs)
             && !std::fs::symlink_metadata(&out_abs).is_ok_and(|m| m.file_type().is_symlink()))
         .then(|| out_abs.clone());
+        let unchanged = std::sync::Mutex::new(reuse.is_some().then(Vec::new));
         let staging = Staging {
             dir,
             out: out_abs,
             previous,
             committed: false,
             reuse,
+            unchanged,
         };
         // Marked from the start: what a killed build leaves is known as ours.
         std::fs::write(staging.dir.join(MARKER), MARKER_TEXT)
@@ -260,40 +273,128 @@ impl Staging {
         self.reuse.as_deref()
     }
 
-    /// Links a page of the previous output into the new one unchanged.
+    /// Takes a page of the previous output into the new one unchanged.
     pub fn link_previous(&self, path: &str) -> Result<(), String> {
-        let Some(old) = &self.reuse else {
+        if self.reuse.is_none() {
             return Err(format!(
                 "cannot reuse `{path}`: there is no previous output"
             ));
-        };
-        let target = self.dir.join(path);
-        let link = || std::fs::hard_link(old.join(path), &target);
-        match link() {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !target.exists() => {
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
-                }
-                link()
-            }
-            done => done,
         }
-        .map_err(|e| format!("cannot reuse `{path}`: {e}"))
+        self.keep(path, None)
+            .map_err(|e| format!("cannot reuse `{path}`: {e}"))
     }
 
-    /// A path inside the staging folder, for writers that stream.
-    pub fn path(&self, path: &str) -> PathBuf {
-        self.dir.join(path)
+    /// Takes back a page given to the new output since it began; the
+    /// previous output's file is never touched.
+    pub fn forget(&self, path: &str) {
+        match self.unchanged().as_mut() {
+            Some(paths) => {
+                if let Some(at) = paths.iter().rposition(|p| p == path) {
+                    paths.swap_remove(at);
+                }
+            }
+            None => {
+                let _ = std::fs::remove_file(self.dir.join(path));
+            }
+        }
     }
 
-    /// Marks the folder as ours and swaps it in for OUT.
+    /// Where this build keeps a file of its own while it runs (spilled
+    /// parts, or a file streamed there and then `adopt`ed).
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Makes the file streamed to `scratch(path)` part of the new output.
+    pub fn adopt(&self, path: &str) -> Result<(), String> {
+        let streamed = self.dir.join(path);
+        if let Some(old) = &self.reuse
+            && self.unchanged().is_some()
+            && same_files(&streamed, &old.join(path))
+        {
+            std::fs::remove_file(&streamed).map_err(|e| format!("cannot write `{path}`: {e}"))?;
+            return self
+                .keep(path, None)
+                .map_err(|e| format!("cannot write `{path}`: {e}"));
+        }
+        self.assemble()
+    }
+
+    /// Marks the folder as ours and swaps it in for OUT; when nothing
+    /// differs from OUT, leaves OUT as it is.
     pub fn commit(mut self) -> Result<(), String> {
+        let kept = self.unchanged().take();
+        if let Some(paths) = kept {
+            if self
+                .reuse
+                .as_deref()
+                .is_some_and(|old| holds_exactly(old, &paths))
+            {
+                self.committed = true;
+                remove_tree(&self.dir);
+                return Ok(());
+            }
+            // OUT holds more than this build writes: assembled after all.
+            self.link_all(&paths)?;
+        }
         std::fs::write(self.dir.join(MARKER), MARKER_TEXT)
             .map_err(|e| format!("cannot write the output marker: {e}"))?;
         swap(&self.out, &self.dir, &self.previous)?;
         self.committed = true;
         Ok(())
+    }
+
+    fn unchanged(&self) -> std::sync::MutexGuard<'_, Option<Vec<String>>> {
+        self.unchanged.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts assembling the new output in `dir`, if not yet begun: every
+    /// file kept so far is linked from the previous output.
+    fn assemble(&self) -> Result<(), String> {
+        let mut unchanged = self.unchanged();
+        match unchanged.take() {
+            Some(paths) => self.link_all(&paths),
+            None => Ok(()),
+        }
+    }
+
+    /// Links `paths` from the previous output, one after another: called
+    /// with `unchanged` locked, so that no page is kept or forgotten
+    /// meanwhile (and no rayon work is taken up that could need the lock).
+    fn link_all(&self, paths: &[String]) -> Result<(), String> {
+        let Some(old) = &self.reuse else {
+            return Ok(());
+        };
+        paths.iter().try_for_each(|path| {
+            in_folder(&self.dir.join(path), |target| {
+                std::fs::hard_link(old.join(path), target)
+            })
+            .map_err(|e| format!("cannot reuse `{path}`: {e}"))
+        })
+    }
+
+    /// Keeps the previous output's file at `path`: noted while nothing
+    /// differs, linked once assembling (written from `bytes`, when given,
+    /// if it cannot be linked).
+    fn keep(&self, path: &str, bytes: Option<&[u8]>) -> std::io::Result<()> {
+        {
+            let mut unchanged = self.unchanged();
+            if let Some(paths) = unchanged.as_mut() {
+                paths.push(path.to_owned());
+                return Ok(());
+            }
+        }
+        let Some(old) = &self.reuse else {
+            return Err(std::io::Error::other("there is no previous output"));
+        };
+        in_folder(&self.dir.join(path), |target| {
+            match (std::fs::hard_link(old.join(path), target), bytes) {
+                (Err(e), Some(bytes)) if e.kind() != std::io::ErrorKind::NotFound => {
+                    std::fs::write(target, bytes)
+                }
+                (done, _) => done,
+            }
+        })
     }
 }
 
@@ -303,35 +404,34 @@ impl Staging {
         self.write_file(path, bytes, false)
     }
 
-    /// Writes one file (a `/`-separated path under OUT), linking the
+    /// Writes one file (a `/`-separated path under OUT), keeping the
     /// previous output's instead when `compare` and it holds the same bytes.
     fn write_file(&self, path: &str, bytes: &[u8], compare: bool) -> Result<(), String> {
-        let target = self.dir.join(path);
-        // The folder is made on the first file that needs it, not checked
-        // before every file: two system calls fewer for most pages.
-        let in_place = |target: &Path| -> std::io::Result<()> {
-            if compare
-                && let Some(old) = &self.reuse
-                && same_file_there(&old.join(path), bytes)
-            {
-                match std::fs::hard_link(old.join(path), target) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {}
-                    linked_or_no_folder => return linked_or_no_folder,
-                }
-            }
-            std::fs::write(target, bytes)
+        let written = if compare
+            && let Some(old) = &self.reuse
+            && same_file_there(&old.join(path), bytes)
+        {
+            self.keep(path, Some(bytes))
+        } else {
+            self.assemble()?;
+            in_folder(&self.dir.join(path), |target| std::fs::write(target, bytes))
         };
-        match in_place(&target) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
-                }
-                in_place(&target)
+        written.map_err(|e| format!("cannot write `{path}`: {e}"))
+    }
+}
+
+/// Runs `make` for a file, making its folder first when it is missing.
+/// The folder is made on the first file that needs it, not checked before
+/// every file: two system calls fewer for most pages.
+fn in_folder(target: &Path, make: impl Fn(&Path) -> std::io::Result<()>) -> std::io::Result<()> {
+    match make(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
             }
-            done => done,
+            make(target)
         }
-        .map_err(|e| format!("cannot write `{path}`: {e}"))
+        done => done,
     }
 }
 
@@ -340,6 +440,44 @@ impl Sink for Staging {
     fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
         self.write_file(path, bytes, true)
     }
+}
+
+/// Whether `dir` holds exactly the files at `paths` (and the marker), and
+/// no folder but theirs: then it is already the output a build made.
+fn holds_exactly(dir: &Path, paths: &[String]) -> bool {
+    let files: std::collections::HashSet<&str> = paths.iter().map(String::as_str).collect();
+    let folders: std::collections::HashSet<&str> = paths
+        .iter()
+        .flat_map(|path| path.match_indices('/').map(|(at, _)| &path[..at]))
+        .collect();
+    let mut found = 0;
+    for entry in walkdir::WalkDir::new(dir).follow_links(false).min_depth(1) {
+        let Ok(entry) = entry else {
+            return false;
+        };
+        let Some(relative) = entry
+            .path()
+            .strip_prefix(dir)
+            .ok()
+            .and_then(Path::to_str)
+            .map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"))
+        else {
+            return false;
+        };
+        let kind = entry.file_type();
+        let expected = if kind.is_dir() {
+            folders.contains(relative.as_str())
+        } else if kind.is_file() && relative == MARKER {
+            true
+        } else {
+            found += 1;
+            kind.is_file() && files.contains(relative.as_str())
+        };
+        if !expected {
+            return false;
+        }
+    }
+    found == files.len()
 }
 
 /// Whether `path` is a regular file holding exactly `bytes`. A rebuild
@@ -370,6 +508,33 @@ fn same_file_there(path: &Path, bytes: &[u8]) -> bool {
     }
     // Nothing more: the file did not grow since its length was read.
     file.read(&mut [0]).is_ok_and(|n| n == 0)
+}
+
+/// Whether two regular files hold the same bytes, read a piece at a time.
+fn same_files(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let is_file = |path: &Path| std::fs::symlink_metadata(path).ok().filter(|m| m.is_file());
+    let (Some(meta_a), Some(meta_b)) = (is_file(a), is_file(b)) else {
+        return false;
+    };
+    let (Ok(mut file_a), Ok(mut file_b)) = (std::fs::File::open(a), std::fs::File::open(b)) else {
+        return false;
+    };
+    if meta_a.len() != meta_b.len() {
+        return false;
+    }
+    let (mut left, mut right) = (vec![0; 1 << 16], vec![0; 1 << 16]);
+    loop {
+        match file_a.read(&mut left) {
+            Ok(0) => return file_b.read(&mut right[..1]).is_ok_and(|n| n == 0),
+            Ok(n) => {
+                if file_b.read_exact(&mut right[..n]).is_err() || left[..n] != right[..n] {
+                    return false;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
 }
 
 impl Drop for Staging {
@@ -751,6 +916,148 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+    }
+
+    /// A build whose every file is already in OUT, byte for byte, leaves
+    /// OUT as it is: same folder, same files, nothing beside it.
+    #[cfg(unix)]
+    #[test]
+    fn a_rebuild_that_changes_nothing_touches_nothing() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let files = [file("index.html", "one"), file("a/b/c.html", "two")];
+        write_atomically(&out, &files).unwrap();
+        let inode = |path: &Path| std::fs::metadata(path).unwrap().ino();
+        let before = [
+            inode(&out),
+            inode(&out.join("a/b")),
+            inode(&out.join("a/b/c.html")),
+        ];
+        write_atomically(&out, &files).unwrap();
+        let after = [
+            inode(&out),
+            inode(&out.join("a/b")),
+            inode(&out.join("a/b/c.html")),
+        ];
+        assert_eq!(before, after);
+        let beside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(beside.len(), 1, "{beside:?}");
+        // One file different, and the rest is assembled around it.
+        let index = inode(&out.join("index.html"));
+        write_atomically(
+            &out,
+            &[file("index.html", "one"), file("a/b/c.html", "three")],
+        )
+        .unwrap();
+        assert_ne!(inode(&out), before[0]);
+        assert_eq!(
+            inode(&out.join("index.html")),
+            index,
+            "linked, not written again"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "one"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("a/b/c.html")).unwrap(),
+            "three"
+        );
+    }
+
+    /// What OUT holds beyond this build's files (a client since removed, a
+    /// file or folder someone put there) goes, even when every file this
+    /// build writes is already there.
+    #[test]
+    fn what_the_build_no_longer_writes_goes_even_when_nothing_else_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write_atomically(
+            &out,
+            &[file("index.html", "one"), file("gone/x.html", "two")],
+        )
+        .unwrap();
+        write_atomically(&out, &[file("index.html", "one")]).unwrap();
+        assert!(!out.join("gone").exists());
+        std::fs::create_dir(out.join("empty")).unwrap();
+        write_atomically(&out, &[file("index.html", "one")]).unwrap();
+        assert!(!out.join("empty").exists());
+        std::fs::write(out.join("notes.txt"), "mine").unwrap();
+        write_atomically(&out, &[file("index.html", "one")]).unwrap();
+        assert!(!out.join("notes.txt").exists());
+        assert!(out.join(MARKER).is_file());
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "one"
+        );
+    }
+
+    /// A page kept from the previous output and then taken back (its client
+    /// rendered after all) is written as a new file: never through a link
+    /// into the previous output, before or after assembling began.
+    #[test]
+    fn a_page_taken_back_is_written_anew_not_through_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write_atomically(&out, &[file("a.html", "old a"), file("b.html", "old b")]).unwrap();
+        // Elsewhere, the previous output's files, as a reader might hold them.
+        let held = dir.path().join("held");
+        std::fs::create_dir(&held).unwrap();
+        for name in ["a.html", "b.html"] {
+            std::fs::hard_link(out.join(name), held.join(name)).unwrap();
+        }
+        let staging = Staging::create(&out).unwrap();
+        staging.link_previous("a.html").unwrap();
+        staging.forget("a.html");
+        staging.write_new("a.html", b"new a").unwrap();
+        staging.link_previous("b.html").unwrap();
+        staging.forget("b.html");
+        staging.write_new("b.html", b"new b").unwrap();
+        staging.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("a.html")).unwrap(),
+            "new a"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("b.html")).unwrap(),
+            "new b"
+        );
+        assert_eq!(
+            std::fs::read_to_string(held.join("a.html")).unwrap(),
+            "old a"
+        );
+        assert_eq!(
+            std::fs::read_to_string(held.join("b.html")).unwrap(),
+            "old b"
+        );
+    }
+
+    /// A file streamed into the staging folder and adopted: kept from OUT
+    /// when the same, taken as it is when not.
+    #[cfg(unix)]
+    #[test]
+    fn an_adopted_file_is_compared_with_the_one_in_the_output() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write_atomically(&out, &[file("data.json", "{}")]).unwrap();
+        let folder = std::fs::metadata(&out).unwrap().ino();
+        for (text, same) in [("{}", true), ("{\"a\":1}", false)] {
+            let staging = Staging::create(&out).unwrap();
+            std::fs::write(staging.scratch("data.json"), text).unwrap();
+            staging.adopt("data.json").unwrap();
+            staging.commit().unwrap();
+            assert_eq!(
+                std::fs::read_to_string(out.join("data.json")).unwrap(),
+                text
+            );
+            assert_eq!(
+                std::fs::metadata(&out).unwrap().ino() == folder,
+                same,
+                "{text}"
+            );
+        }
     }
 
     #[test]

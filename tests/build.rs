@@ -285,7 +285,7 @@ fn one_thread_and_many_give_the_same_bytes() {
 }
 
 /// A rebuild links the pages that did not change (same inode, same bytes)
-/// and writes the ones that did.
+/// and writes the ones that did; with nothing changed, it leaves OUT alone.
 #[cfg(unix)]
 #[test]
 fn a_rebuild_reuses_unchanged_pages_and_rewrites_changed_ones() {
@@ -298,6 +298,14 @@ fn a_rebuild_reuses_unchanged_pages_and_rewrites_changed_ones() {
     let unchanged = "maple-street-dental/index.html";
     let changed = "tidewater-freight/2026-detention-recovery/scorecard.html";
     let (kept, rewritten) = (inode(unchanged), inode(changed));
+    // Nothing changed: OUT is left as it is, not replaced by a copy of itself.
+    let folder = std::fs::metadata(&out).unwrap().ino();
+    assert_eq!(build(records.path(), &out, &[]).0, 0);
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().ino(),
+        folder,
+        "a rebuild with nothing changed replaced OUT"
+    );
     let record = records
         .path()
         .join("tidewater-freight/2026-detention-recovery.md");
