@@ -21,8 +21,8 @@
 #   build     commonthread build DIR --out OUT --as-of 2026-11-16 (a rebuild over the last OUT,
 #             nothing changed: every client's pages are linked from it, not rendered)
 #   build-rerender  the same rebuild with every page rendered (the reuse manifest removed first)
-#   build-fresh  the same into an OUT removed just before each run
-#   copy-out  cp -r of that OUT into a folder removed just before each run (the write floor:
+#   build-fresh  the same into an absent OUT (the previous run's moved aside, not removed)
+#   copy-out  cp -r of that OUT into an absent folder, the same way (the write floor:
 #             what the file system alone takes to create every page and folder of a build)
 #   build-commit  in a git repository of the same records (a copy), a rebuild after one
 #             engagement file was edited and committed just before each run: every footer
@@ -287,13 +287,21 @@ for size in $SIZES; do
     # or another as-of date: the manifest of reusable pages removed first.
     measure "$size" build-rerender "$runs" 0 "$BIN build $records --out $out --as-of $AS_OF -q" \
         "rm -f $out/.commonthread-pages"
+    # The previous run's folder is moved aside, not removed, before each run
+    # (and the lot removed after the next row): on ext4 without a journal,
+    # as here, creating files within a minute of removing tens of thousands
+    # steps over every inode just freed (`recently_deleted`, 21% of a fresh
+    # 10,000 build's samples when its OUT was removed just before: finding
+    # 24 in RESULTS.md). A fresh clone in CI has no such folder to remove.
+    trash=$CACHE/trash-$size
+    mkdir -p "$trash"
+    aside() { echo "if [ -e $1 ]; then mv $1 $trash/\$(date +%s%N); fi"; }
     measure "$size" build-fresh "$runs" 0 "$BIN build $records --out $out-fresh --as-of $AS_OF -q" \
-        "rm -rf $out-fresh"
-    rm -rf "$out-fresh"
+        "$(aside "$out-fresh")"
     # No computing at all: the pages a build writes, copied into an empty
     # folder. A build into an empty OUT cannot take less.
-    measure "$size" copy-out "$runs" 0 "cp -r $out $out-copy" "rm -rf $out-copy"
-    rm -rf "$out-copy"
+    measure "$size" copy-out "$runs" 0 "cp -r $out $out-copy" "$(aside "$out-copy")"
+    rm -rf "$out-fresh" "$out-copy" "$trash"
     if [ "$size" -le 10000 ]; then
         repo=$(git_records_for "$size" "$records")
         edited=$(find "$repo" -name '*.md' -not -path '*/.git/*' | sort | sed -n 1p)
@@ -381,7 +389,7 @@ fi
     echo
     cat "$TABLE"
     echo
-    echo "- *read*: \`find DIR -name '*.md' -print0 | xargs -0 cat > /dev/null\`; *copy-out*: \`cp -r\` of the build's OUT into a folder removed just before (the file system's share of writing every page); *parse*: \`examples/parse_only.rs\` (split + serde_yaml into \`model::Engagement\`, on every core); *check* and *build*: \`commonthread check|build DIR --as-of $AS_OF -q\`; *hugo*: \`hugo --quiet\` on the same \`.md\` files with one single-page template (every text field through \`markdownify\`), everything else disabled."
+    echo "- *read*: \`find DIR -name '*.md' -print0 | xargs -0 cat > /dev/null\`; *copy-out*: \`cp -r\` of the build's OUT into an absent folder (the file system's share of writing every page); *build-fresh* and *copy-out* move the previous run's folder aside rather than remove it, as removing tens of thousands of files just before slows the next creations on ext4 without a journal (finding 24 in RESULTS.md); *parse*: \`examples/parse_only.rs\` (split + serde_yaml into \`model::Engagement\`, on every core); *check* and *build*: \`commonthread check|build DIR --as-of $AS_OF -q\`; *hugo*: \`hugo --quiet\` on the same \`.md\` files with one single-page template (every text field through \`markdownify\`), everything else disabled."
     echo "- Wall time is hyperfine's mean (± standard deviation) over the timed runs (diagnostics go to /dev/null, as hyperfine discards output); CPU time is user + system per run; peak RSS is GNU time's maximum resident set size, the largest of the runs."
     echo "- × columns divide our figure by the floor's or Hugo's at the same size. Hugo renders one page per engagement; \`build\` renders every report (client pages, scorecards, reviews, portfolio, audit, engagements.json)."
     cat "$NOTES"

@@ -751,7 +751,7 @@ fn write_manifest(
         .map_err(|e| format!("cannot write {}: {e}", reuse::MANIFEST))?;
     drop(writer);
     checked.finish()?;
-    staging.adopt(reuse::MANIFEST)
+    staging.adopt_own(reuse::MANIFEST)
 }
 
 /// engagements.json from the clients' parts, clients in slug order; says

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 /// The file that marks a folder as commonthread's output. A folder holding
 /// it is never read as records, and only such a folder is ever replaced.
 pub const MARKER: &str = ".commonthread-output";
@@ -230,6 +232,9 @@ pub struct Staging {
     /// these are their paths; `None`: the new output is being assembled in
     /// `dir`.
     unchanged: std::sync::Mutex<Option<Vec<String>>>,
+    /// Files of the tool's own (`adopt_own`) that differ from OUT's: moved
+    /// into OUT one by one when nothing else differs.
+    replaced_alone: std::sync::Mutex<Vec<String>>,
 }
 
 impl Staging {
@@ -261,6 +266,7 @@ impl Staging {
             committed: false,
             reuse,
             unchanged,
+            replaced_alone: std::sync::Mutex::new(Vec::new()),
         };
         // Marked from the start: what a killed build leaves is known as ours.
         std::fs::write(staging.dir.join(MARKER), MARKER_TEXT)
@@ -307,35 +313,66 @@ impl Staging {
 
     /// Makes the file streamed to `scratch(path)` part of the new output.
     pub fn adopt(&self, path: &str) -> Result<(), String> {
+        if self.same_as_previous(path)? {
+            return Ok(());
+        }
+        self.assemble()
+    }
+
+    /// Like `adopt`, for a file of the tool's own that no page or reader
+    /// depends on (the reuse manifest): when it alone differs, it is
+    /// replaced in OUT by itself rather than OUT assembled anew.
+    pub fn adopt_own(&self, path: &str) -> Result<(), String> {
+        if !self.same_as_previous(path)? {
+            self.replaced_alone
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(path.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Whether the file streamed to `scratch(path)` is the previous
+    /// output's, while nothing differs: then it is removed and kept.
+    fn same_as_previous(&self, path: &str) -> Result<bool, String> {
         let streamed = self.dir.join(path);
         if let Some(old) = &self.reuse
             && self.unchanged().is_some()
             && same_files(&streamed, &old.join(path))
         {
             std::fs::remove_file(&streamed).map_err(|e| format!("cannot write `{path}`: {e}"))?;
-            return self
-                .keep(path, None)
-                .map_err(|e| format!("cannot write `{path}`: {e}"));
+            self.keep(path, None)
+                .map_err(|e| format!("cannot write `{path}`: {e}"))?;
+            return Ok(true);
         }
-        self.assemble()
+        Ok(false)
     }
 
     /// Marks the folder as ours and swaps it in for OUT; when nothing
     /// differs from OUT, leaves OUT as it is.
     pub fn commit(mut self) -> Result<(), String> {
         let kept = self.unchanged().take();
+        let alone = std::mem::take(
+            &mut *self
+                .replaced_alone
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         if let Some(paths) = kept {
-            if self
-                .reuse
-                .as_deref()
-                .is_some_and(|old| holds_exactly(old, &paths))
+            if let Some(old) = &self.reuse
+                && holds_exactly(old, &paths, &alone)
             {
+                for path in &alone {
+                    std::fs::rename(self.dir.join(path), old.join(path))
+                        .map_err(|e| format!("cannot write `{path}`: {e}"))?;
+                }
                 self.committed = true;
                 remove_tree(&self.dir);
                 return Ok(());
             }
             // OUT holds more than this build writes: assembled after all.
-            self.link_all(&paths)?;
+            *self.unchanged() = Some(paths);
+            self.assemble()?;
         }
         std::fs::write(self.dir.join(MARKER), MARKER_TEXT)
             .map_err(|e| format!("cannot write the output marker: {e}"))?;
@@ -349,27 +386,18 @@ impl Staging {
     }
 
     /// Starts assembling the new output in `dir`, if not yet begun: every
-    /// file kept so far is linked from the previous output.
+    /// file kept so far is linked from the previous output. The lock is
+    /// held only to take the list: other workers go on meanwhile, linking
+    /// or writing their own files into `dir` (which is why no file there
+    /// is ever written through, see `link_or_write` and `write_anew`).
     fn assemble(&self) -> Result<(), String> {
-        let mut unchanged = self.unchanged();
-        match unchanged.take() {
-            Some(paths) => self.link_all(&paths),
-            None => Ok(()),
-        }
-    }
-
-    /// Links `paths` from the previous output, one after another: called
-    /// with `unchanged` locked, so that no page is kept or forgotten
-    /// meanwhile (and no rayon work is taken up that could need the lock).
-    fn link_all(&self, paths: &[String]) -> Result<(), String> {
-        let Some(old) = &self.reuse else {
+        let kept = self.unchanged().take();
+        let (Some(paths), Some(old)) = (kept, &self.reuse) else {
             return Ok(());
         };
-        paths.iter().try_for_each(|path| {
-            in_folder(&self.dir.join(path), |target| {
-                std::fs::hard_link(old.join(path), target)
-            })
-            .map_err(|e| format!("cannot reuse `{path}`: {e}"))
+        paths.par_iter().try_for_each(|path| {
+            link_or_write(&old.join(path), &self.dir.join(path), None)
+                .map_err(|e| format!("cannot reuse `{path}`: {e}"))
         })
     }
 
@@ -387,15 +415,48 @@ impl Staging {
         let Some(old) = &self.reuse else {
             return Err(std::io::Error::other("there is no previous output"));
         };
-        in_folder(&self.dir.join(path), |target| {
-            match (std::fs::hard_link(old.join(path), target), bytes) {
-                (Err(e), Some(bytes)) if e.kind() != std::io::ErrorKind::NotFound => {
-                    std::fs::write(target, bytes)
-                }
-                (done, _) => done,
-            }
-        })
+        link_or_write(&old.join(path), &self.dir.join(path), bytes)
     }
+}
+
+/// Links `old` at `target` (written from `bytes`, when given, if it cannot
+/// be linked), in place of whatever `target` was.
+fn link_or_write(old: &Path, target: &Path, bytes: Option<&[u8]>) -> std::io::Result<()> {
+    in_folder(target, |target| {
+        let linked = match std::fs::hard_link(old, target) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::fs::remove_file(target)?;
+                std::fs::hard_link(old, target)
+            }
+            linked => linked,
+        };
+        match (linked, bytes) {
+            (Err(e), Some(bytes)) if e.kind() != std::io::ErrorKind::NotFound => {
+                write_anew(target, bytes)
+            }
+            (done, _) => done,
+        }
+    })
+}
+
+/// Writes a new file at `target`, in place of whatever was there: never
+/// into it, as it may be a link to the previous output's file.
+fn write_anew(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let create = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(target)
+    };
+    let mut file = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(target)?;
+            create()?
+        }
+        file => file?,
+    };
+    file.write_all(bytes)
 }
 
 impl Staging {
@@ -414,7 +475,7 @@ impl Staging {
             self.keep(path, Some(bytes))
         } else {
             self.assemble()?;
-            in_folder(&self.dir.join(path), |target| std::fs::write(target, bytes))
+            in_folder(&self.dir.join(path), |target| write_anew(target, bytes))
         };
         written.map_err(|e| format!("cannot write `{path}`: {e}"))
     }
@@ -442,12 +503,16 @@ impl Sink for Staging {
     }
 }
 
-/// Whether `dir` holds exactly the files at `paths` (and the marker), and
-/// no folder but theirs: then it is already the output a build made.
-fn holds_exactly(dir: &Path, paths: &[String]) -> bool {
-    let files: std::collections::HashSet<&str> = paths.iter().map(String::as_str).collect();
-    let folders: std::collections::HashSet<&str> = paths
+/// Whether `dir` holds exactly the files at `paths` (and the marker, and
+/// perhaps those at `optional`), and no folder but theirs: then, but for
+/// `optional`, it is already the output a build made.
+fn holds_exactly(dir: &Path, paths: &[String], optional: &[String]) -> bool {
+    use std::collections::HashSet;
+    let files: HashSet<&str> = paths.iter().map(String::as_str).collect();
+    let optional: HashSet<&str> = optional.iter().map(String::as_str).collect();
+    let folders: HashSet<&str> = files
         .iter()
+        .chain(&optional)
         .flat_map(|path| path.match_indices('/').map(|(at, _)| &path[..at]))
         .collect();
     let mut found = 0;
@@ -467,11 +532,13 @@ fn holds_exactly(dir: &Path, paths: &[String]) -> bool {
         let kind = entry.file_type();
         let expected = if kind.is_dir() {
             folders.contains(relative.as_str())
-        } else if kind.is_file() && relative == MARKER {
+        } else if !kind.is_file() {
+            false
+        } else if files.contains(relative.as_str()) {
+            found += 1;
             true
         } else {
-            found += 1;
-            kind.is_file() && files.contains(relative.as_str())
+            relative == MARKER || optional.contains(relative.as_str())
         };
         if !expected {
             return false;
@@ -1000,11 +1067,19 @@ mod tests {
     fn a_page_taken_back_is_written_anew_not_through_the_old_file() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write_atomically(&out, &[file("a.html", "old a"), file("b.html", "old b")]).unwrap();
+        write_atomically(
+            &out,
+            &[
+                file("a.html", "old a"),
+                file("b.html", "old b"),
+                file("c.html", "old c"),
+            ],
+        )
+        .unwrap();
         // Elsewhere, the previous output's files, as a reader might hold them.
         let held = dir.path().join("held");
         std::fs::create_dir(&held).unwrap();
-        for name in ["a.html", "b.html"] {
+        for name in ["a.html", "b.html", "c.html"] {
             std::fs::hard_link(out.join(name), held.join(name)).unwrap();
         }
         let staging = Staging::create(&out).unwrap();
@@ -1014,7 +1089,18 @@ mod tests {
         staging.link_previous("b.html").unwrap();
         staging.forget("b.html");
         staging.write_new("b.html", b"new b").unwrap();
+        // Even a page linked and then written without being taken back.
+        staging.link_previous("c.html").unwrap();
+        staging.write_new("c.html", b"new c").unwrap();
         staging.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("c.html")).unwrap(),
+            "new c"
+        );
+        assert_eq!(
+            std::fs::read_to_string(held.join("c.html")).unwrap(),
+            "old c"
+        );
         assert_eq!(
             std::fs::read_to_string(out.join("a.html")).unwrap(),
             "new a"
@@ -1058,6 +1144,37 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    /// The tool's own file, differing alone, is replaced in OUT by itself;
+    /// with a page differing too, OUT is assembled anew with both.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_of_our_own_differing_alone_is_replaced_in_place() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write_atomically(&out, &[file("a/page.html", "page")]).unwrap();
+        let folder = std::fs::metadata(&out).unwrap().ino();
+        let build = |own: &str, page: &str| {
+            let staging = Staging::create(&out).unwrap();
+            staging.write("a/page.html", page.as_bytes()).unwrap();
+            std::fs::write(staging.scratch(".own"), own).unwrap();
+            staging.adopt_own(".own").unwrap();
+            staging.commit().unwrap();
+            assert_eq!(std::fs::read_to_string(out.join(".own")).unwrap(), own);
+            assert_eq!(
+                std::fs::read_to_string(out.join("a/page.html")).unwrap(),
+                page
+            );
+            std::fs::metadata(&out).unwrap().ino() == folder
+        };
+        assert!(build("first", "page"), "absent from OUT: added in place");
+        assert!(build("second", "page"), "changed: replaced in place");
+        assert!(build("second", "page"), "the same: kept");
+        assert!(!build("third", "new page"), "with a page: assembled anew");
+        let beside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(beside.len(), 1, "{beside:?}");
     }
 
     #[test]
