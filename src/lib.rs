@@ -631,7 +631,7 @@ fn take_pages(
         let intact = recorded
             .pages
             .iter()
-            .all(|page| page.read_intact(previous).is_some());
+            .all(|page| manifest.intact(page, previous));
         return (intact && link_pages(staging, recorded)).then(|| recorded.clone());
     };
     let mut taken = reuse::ClientPages {
@@ -644,6 +644,7 @@ fn take_pages(
             staging.write_new(&page.path, &bytes).ok()?;
             Some(reuse::Page {
                 path: page.path.clone(),
+                len: bytes.len() as u64,
                 fingerprint: reuse::of(&bytes),
                 stamp_at: Some(at),
             })
