@@ -454,9 +454,10 @@ fn build(args: &BuildArgs) -> u8 {
         }
     }
     let assembled = started.elapsed();
-    if let Err(message) = staging.commit() {
-        return cannot_run(&message);
-    }
+    let replaced = match staging.commit() {
+        Ok(replaced) => replaced,
+        Err(message) => return cannot_run(&message),
+    };
     if common.verbose {
         say(&format!(
             "checked, rendered and wrote in {} ms ({} of {} unchanged since the last build: their pages were {}, not rendered; {} of them not even read, their files' bytes being the same)",
@@ -472,9 +473,14 @@ fn build(args: &BuildArgs) -> u8 {
         ));
         // Where the time went, for a build that seems slow.
         say(&format!(
-            "clients {} ms, portfolio and engagements.json {} ms, swapping in the new output {} ms",
+            "clients {} ms, portfolio and engagements.json {} ms, {} {} ms",
             clients_done.as_millis(),
             (assembled - clients_done).as_millis(),
+            if replaced {
+                "swapping in the new output"
+            } else {
+                "seeing that OUT already held it (left as it was)"
+            },
             (started.elapsed() - assembled).as_millis(),
         ));
     }

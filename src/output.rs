@@ -350,7 +350,8 @@ impl Staging {
 
     /// Marks the folder as ours and swaps it in for OUT; when nothing
     /// differs from OUT, leaves OUT as it is.
-    pub fn commit(mut self) -> Result<(), String> {
+    /// Says whether OUT was replaced (false: it was left, but for `adopt_own` files).
+    pub fn commit(mut self) -> Result<bool, String> {
         let kept = self.unchanged().take();
         let alone = std::mem::take(
             &mut *self
@@ -368,7 +369,7 @@ impl Staging {
                 }
                 self.committed = true;
                 remove_tree(&self.dir);
-                return Ok(());
+                return Ok(false);
             }
             // OUT holds more than this build writes: assembled after all.
             *self.unchanged() = Some(paths);
@@ -378,7 +379,7 @@ impl Staging {
             .map_err(|e| format!("cannot write the output marker: {e}"))?;
         swap(&self.out, &self.dir, &self.previous)?;
         self.committed = true;
-        Ok(())
+        Ok(true)
     }
 
     fn unchanged(&self) -> std::sync::MutexGuard<'_, Option<Vec<String>>> {
@@ -647,7 +648,7 @@ pub fn write_atomically(out: &Path, files: &[OutputFile]) -> Result<(), String> 
     for file in files {
         staging.write(&file.path, &file.bytes)?;
     }
-    staging.commit()
+    staging.commit().map(|_| ())
 }
 
 /// Moves the finished folder into place. The old OUT is moved aside first

@@ -1083,7 +1083,15 @@ fn a_build_killed_midway_leaves_the_previous_out_complete() {
             break;
         }
         killed += 1;
-        assert!(now == before, "a kill after {delay} ms changed OUT");
+        let differing: Vec<&String> = now
+            .keys()
+            .chain(before.keys())
+            .filter(|path| now.get(*path) != before.get(*path))
+            .collect();
+        assert!(
+            differing.is_empty(),
+            "a kill after {delay} ms changed OUT: {differing:?}"
+        );
     }
     assert!(killed > 0, "every build finished before it could be killed");
     // The next build clears the leftovers and completes.
