@@ -556,15 +556,12 @@ fn holds_exactly(dir: &Path, paths: &[String], optional: &[String]) -> bool {
 /// recently freed inodes when it creates files).
 fn same_file_there(path: &Path, bytes: &[u8]) -> bool {
     use std::io::Read;
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
+    let Some((mut file, len)) = open_regular(path) else {
         return false;
     };
-    if !meta.is_file() || meta.len() != bytes.len() as u64 {
+    if len != bytes.len() as u64 {
         return false;
     }
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return false;
-    };
     // A piece at a time: the portfolio of 100,000 engagements is 108 MB,
     // and reading it whole beside the new one was a build's peak memory.
     let mut there = vec![0; bytes.len().min(1 << 16)];
@@ -581,14 +578,11 @@ fn same_file_there(path: &Path, bytes: &[u8]) -> bool {
 /// Whether two regular files hold the same bytes, read a piece at a time.
 fn same_files(a: &Path, b: &Path) -> bool {
     use std::io::Read;
-    let is_file = |path: &Path| std::fs::symlink_metadata(path).ok().filter(|m| m.is_file());
-    let (Some(meta_a), Some(meta_b)) = (is_file(a), is_file(b)) else {
+    let (Some((mut file_a, len_a)), Some((mut file_b, len_b))) = (open_regular(a), open_regular(b))
+    else {
         return false;
     };
-    let (Ok(mut file_a), Ok(mut file_b)) = (std::fs::File::open(a), std::fs::File::open(b)) else {
-        return false;
-    };
-    if meta_a.len() != meta_b.len() {
+    if len_a != len_b {
         return false;
     }
     let (mut left, mut right) = (vec![0; 1 << 16], vec![0; 1 << 16]);
@@ -603,6 +597,14 @@ fn same_files(a: &Path, b: &Path) -> bool {
             Err(_) => return false,
         }
     }
+}
+
+/// `path` opened with its length, when it is a regular file (not a link).
+fn open_regular(path: &Path) -> Option<(std::fs::File, u64)> {
+    let meta = std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.is_file())?;
+    Some((std::fs::File::open(path).ok()?, meta.len()))
 }
 
 impl Drop for Staging {
