@@ -26,6 +26,50 @@ fn demote(level: HeadingLevel) -> HeadingLevel {
 
 /// Renders Markdown as safe HTML.
 pub fn to_html(markdown: &str) -> String {
+    if is_plain_paragraph(markdown) {
+        let text = markdown.strip_suffix('\n').unwrap_or(markdown);
+        return format!("<p>{text}</p>\n");
+    }
+    through_pulldown_cmark(markdown)
+}
+
+/// Whether `text` is a paragraph that Markdown would print as it stands:
+/// lines with no character that starts markup, needs escaping or is
+/// trimmed, and no opening that makes a list or a heading. Most titles,
+/// notes and stories in a record are such paragraphs, and skipping the
+/// parser for them is most of the Markdown time in a build (the
+/// `plain_paragraphs_render_as_markdown_would` property test holds the two
+/// paths equal).
+fn is_plain_paragraph(text: &str) -> bool {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    !text.is_empty() && text.split('\n').all(is_plain_line)
+}
+
+fn is_plain_line(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    if !first.is_ascii_alphanumeric() || line.ends_with(char::is_whitespace) {
+        return false;
+    }
+    if first.is_ascii_digit() {
+        // "1. step" and "1) step" open an ordered list.
+        let after = bytes.iter().find(|b| !b.is_ascii_digit());
+        if matches!(after, Some(b'.' | b')')) {
+            return false;
+        }
+    }
+    !bytes.iter().any(|&b| {
+        b < b' '
+            || matches!(
+                b,
+                b'\\' | b'`' | b'*' | b'_' | b'[' | b']' | b'<' | b'>' | b'&' | b'~' | b'|' | 0x7f
+            )
+    })
+}
+
+fn through_pulldown_cmark(markdown: &str) -> String {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut image_depth = 0usize;
@@ -89,7 +133,10 @@ pub fn to_html(markdown: &str) -> String {
 /// Renders a one-paragraph text without the enclosing `<p>`, for table
 /// cells and short lines.
 pub fn inline_html(markdown: &str) -> String {
-    let html = to_html(markdown);
+    if is_plain_paragraph(markdown) {
+        return markdown.strip_suffix('\n').unwrap_or(markdown).to_owned();
+    }
+    let html = through_pulldown_cmark(markdown);
     let trimmed = html.trim_end();
     match trimmed
         .strip_prefix("<p>")
@@ -185,6 +232,59 @@ mod tests {
         assert!(html.contains("<h4>One</h4>"), "{html}");
         assert!(html.contains("<h5>Two</h5>"), "{html}");
         assert!(html.contains("<h6>Four</h6>"), "{html}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_paragraphs_render_as_markdown_would(
+            text in proptest::prop_oneof![
+                // Anything, markup included.
+                "[a-zA-Z0-9 .,;:'\"!#()+=/%?$@^{}é\u{a0}\t\n*_`<>&|~\\[\\]\\\\-]{0,24}",
+                // Mostly lines that look plain, to probe the edges of the fast path.
+                "[0-9a-z][0-9 .)]{0,3}[a-zA-Z0-9 .,;:'\"!#()+=/%?$@^{}é\u{a0}\u{0}-]{0,16}[ \t\u{a0}a-z]?",
+                // Paragraphs of such lines, as a YAML block scalar gives them.
+                "([0-9a-z][0-9 .)=-]{0,3}[a-zA-Z0-9 .,;:'\"!#()+=/%?$@é\u{a0}-]{0,12}[ \t\u{a0}a-z]?\n){1,3}\n?[a-z=-]{0,3}",
+            ]
+        ) {
+            proptest::prop_assert_eq!(to_html(&text), through_pulldown_cmark(&text));
+            let inline = inline_html(&text);
+            let slow = through_pulldown_cmark(&text);
+            let trimmed = slow.trim_end();
+            let expected = match trimmed.strip_prefix("<p>").and_then(|s| s.strip_suffix("</p>")) {
+                Some(inner) if !inner.contains("<p>") => inner.to_owned(),
+                _ => slow.clone(),
+            };
+            proptest::prop_assert_eq!(inline, expected);
+        }
+    }
+
+    #[test]
+    fn plain_lines_skip_the_parser_and_markup_does_not() {
+        assert!(is_plain_paragraph(
+            "Pilot \"on track\" for 12 teams, 40% done!"
+        ));
+        assert!(is_plain_paragraph("Two lines\nof a story\n"));
+        assert_eq!(
+            to_html("Two lines\nof a story\n"),
+            "<p>Two lines\nof a story</p>\n"
+        );
+        assert_eq!(to_html("Pilot \"on track\""), "<p>Pilot \"on track\"</p>\n");
+        for markup in [
+            "1. first",
+            "3) third",
+            "*bold*",
+            "a & b",
+            "x <b>",
+            "two\n\nparagraphs",
+            "end ",
+            "- item",
+            "#1",
+            "Title\n===",
+            "a\n- b",
+        ] {
+            assert!(!is_plain_paragraph(markup), "{markup}");
+        }
+        assert!(is_plain_paragraph("2026 goals"));
     }
 
     #[test]
