@@ -285,6 +285,11 @@ mod tests {
             assert!(!is_plain_paragraph(markup), "{markup}");
         }
         assert!(is_plain_paragraph("2026 goals"));
+        // Cases that told wrong predicates apart (a hard break, a list
+        // opening, a trailing space, a blank line): both paths agree.
+        for text in ["0) +", "0 ", "a \na", "a\n0 \n", "a\n\n", "a  \nb"] {
+            assert_eq!(to_html(text), through_pulldown_cmark(text), "{text:?}");
+        }
     }
 
     #[test]
