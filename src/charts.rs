@@ -10,6 +10,14 @@ use crate::model::{Date, Engagement, Metric};
 
 /// Escapes text for SVG/HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
+    // Most texts have nothing to escape or drop: a byte scan says so (0xC2
+    // starts the C1 controls, among other characters).
+    let plain = !text
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0..0x20 | 0x7F | 0xC2));
+    if plain {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -1129,20 +1137,39 @@ pub fn format_number(value: f64, unit: &str) -> String {
         }
         digits = grouped;
     }
-    let mut text = String::new();
+    let unit = unit.trim();
+    let mut text = String::with_capacity(digits.len() + unit.len() + 5);
     if negative {
         text.push('-');
     }
     text.push_str(&digits);
     if fraction > 0.0 {
-        let decimals = format!("{fraction:.2}");
-        text.push_str(decimals.trim_start_matches('0').trim_end_matches('0'));
+        // `fraction` is a whole number of hundredths: its two digits,
+        // without a trailing zero, as `{:.2}` trimmed would give them
+        // (float formatting was most of this function's time).
+        match (fraction * 100.0).round() as u32 {
+            hundredths @ 1..=99 => {
+                text.push('.');
+                text.push(char::from(b'0' + (hundredths / 10) as u8));
+                if hundredths % 10 != 0 {
+                    text.push(char::from(b'0' + (hundredths % 10) as u8));
+                }
+            }
+            _ => {
+                let decimals = format!("{fraction:.2}");
+                text.push_str(decimals.trim_start_matches('0').trim_end_matches('0'));
+            }
+        }
     }
-    match unit.trim() {
-        "" => text,
-        "%" => format!("{text}%"),
-        unit => format!("{text} {unit}"),
+    match unit {
+        "" => {}
+        "%" => text.push('%'),
+        unit => {
+            text.push(' ');
+            text.push_str(unit);
+        }
     }
+    text
 }
 
 #[cfg(test)]
@@ -1190,6 +1217,116 @@ mod tests {
             assert_eq!(Tenths(x).to_string(), want);
             assert_eq!(format!("{x:.1}"), want);
         }
+    }
+
+    /// `format_number` and `escape` as they were before their fast paths.
+    fn format_number_before(value: f64, unit: &str) -> String {
+        let rounded = crate::figures::round_to(value, 2);
+        let negative = rounded < 0.0;
+        let abs = rounded.abs();
+        let whole = abs.trunc() as u64;
+        let fraction = crate::figures::round_to(abs - abs.trunc(), 2);
+        let mut digits = whole.to_string();
+        if whole >= 10_000 {
+            let mut grouped = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    grouped.push(',');
+                }
+                grouped.push(c);
+            }
+            digits = grouped;
+        }
+        let mut text = String::new();
+        if negative {
+            text.push('-');
+        }
+        text.push_str(&digits);
+        if fraction > 0.0 {
+            let decimals = format!("{fraction:.2}");
+            text.push_str(decimals.trim_start_matches('0').trim_end_matches('0'));
+        }
+        match unit.trim() {
+            "" => text,
+            "%" => format!("{text}%"),
+            unit => format!("{text} {unit}"),
+        }
+    }
+
+    fn escape_before(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                c if c.is_control() && c != '\n' && c != '\t' => {}
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numbers_are_written_as_before_their_fast_path(
+            value in proptest::prop_oneof![
+                -1e6..1e6f64,
+                -100.0..100.0f64,
+                proptest::strategy::Strategy::prop_map(-100_000i64..100_000, |n| n as f64 / 1000.0),
+                proptest::num::f64::ANY,
+            ],
+            unit in proptest::prop_oneof![
+                proptest::strategy::Just(""),
+                proptest::strategy::Just("%"),
+                proptest::strategy::Just(" days "),
+                proptest::strategy::Just("sign-ups"),
+            ],
+        ) {
+            proptest::prop_assert_eq!(format_number(value, unit), format_number_before(value, unit));
+        }
+
+        #[test]
+        fn text_is_escaped_as_before_its_fast_path(
+            text in "[a-z &<>\"'\u{0}-\u{1f}\u{7f}\u{80}-\u{a0}é©…]{0,16}"
+        ) {
+            proptest::prop_assert_eq!(escape(&text), escape_before(&text));
+        }
+    }
+
+    #[test]
+    fn numbers_at_the_edges_are_written_as_before() {
+        for value in [
+            0.0,
+            -0.0,
+            0.004,
+            -0.004,
+            0.005,
+            0.015,
+            0.995,
+            1.005,
+            2.675,
+            9_999.995,
+            12_345.5,
+            -0.5,
+            1e13 + 0.25,
+            9e15,
+            1e20,
+            f64::MAX,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            assert_eq!(
+                format_number(value, "%"),
+                format_number_before(value, "%"),
+                "{value:?}"
+            );
+        }
+        assert_eq!(format_number(7.9, "%"), "7.9%");
+        assert_eq!(format_number(48_000.0, ""), "48,000");
+        assert_eq!(format_number(12.05, " days"), "12.05 days");
     }
 
     #[test]
