@@ -972,7 +972,7 @@ fn draw_metric_chart(
     // the baseline and target lines, which sit outside the band between them.
     let inner = 22.0;
     let y = |v: f64| (bottom - inner) - (bottom - top - 2.0 * inner) * (v - lo) / (hi - lo);
-    let mut svg = String::new();
+    let mut svg = String::with_capacity(4096);
     let mut taken = Vec::new();
 
     let _ = write!(
@@ -1040,16 +1040,15 @@ fn draw_metric_chart(
             x = Tenths(x),
         );
     }
-    let path: Vec<String> = points
-        .iter()
-        .map(|(d, v)| format!("{},{}", Tenths(axis.x(*d)), Tenths(y(*v))))
-        .collect();
     if points.len() > 1 {
-        let _ = write!(
-            svg,
-            r#"<polyline class="ch-line" points="{}"/>"#,
-            path.join(" ")
-        );
+        svg.push_str(r#"<polyline class="ch-line" points=""#);
+        for (i, (d, v)) in points.iter().enumerate() {
+            if i > 0 {
+                svg.push(' ');
+            }
+            let _ = write!(svg, "{},{}", Tenths(axis.x(*d)), Tenths(y(*v)));
+        }
+        svg.push_str(r#""/>"#);
     }
     for (d, v) in points {
         let _ = write!(
