@@ -420,27 +420,25 @@ fn build(args: &BuildArgs) -> u8 {
     let summaries_len = summaries.len();
     let mut pages_written: usize = summaries.iter().map(|s| s.pages).sum();
     if args.audience == pages::Audience::Internal {
-        let finished = join_json_parts(&repo, &staging, json_parts)
-            .and_then(|json| {
-                write_manifest(
-                    &staging,
-                    build_inputs,
-                    &settings,
-                    &summaries,
-                    checked_parts,
-                    &json,
-                )
-            })
-            .and_then(|()| {
-                pages::render_portfolio_taking(
-                    &repo,
-                    &settings,
-                    &mut summaries,
-                    &renderer,
-                    &staging,
-                )
-            });
-        if let Err(message) = finished {
+        // engagements.json and the manifest on one core while the
+        // portfolio renders on the others: neither needs the other.
+        let (rows, links) = pages::take_portfolio_rows(&mut summaries);
+        let (written, portfolio) = rayon::join(
+            || {
+                join_json_parts(&repo, &staging, json_parts).and_then(|json| {
+                    write_manifest(
+                        &staging,
+                        build_inputs,
+                        &settings,
+                        &summaries,
+                        checked_parts,
+                        &json,
+                    )
+                })
+            },
+            || pages::render_portfolio_of(&repo, &settings, rows, links, &renderer, &staging),
+        );
+        if let Err(message) = written.and(portfolio) {
             return cannot_run(&format!("cannot render the reports: {message}"));
         }
         pages_written += 1;

@@ -10,6 +10,7 @@ use crate::output::Sink;
 use crate::render::Renderer;
 use crate::validate::{ClientUnit, EngagementRecord, Repository, Then};
 use crate::view::{self, PageInfo};
+use rayon::prelude::*;
 
 /// Who the output is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -460,25 +461,22 @@ pub fn render_portfolio<'s>(
     render_portfolio_of(repo, settings, rows, links, renderer, staging)
 }
 
-/// As `render_portfolio`, taking the rows out of the summaries instead of
-/// copying them (a build has no further use for them).
-pub fn render_portfolio_taking(
-    repo: &Repository,
-    settings: &Settings<'_>,
+/// The portfolio's rows and client links, taken out of the summaries (a
+/// build has no further use for them) for `render_portfolio_of`.
+pub fn take_portfolio_rows(
     summaries: &mut [ClientSummary],
-    renderer: &Renderer,
-    staging: &dyn Sink,
-) -> Result<(), String> {
+) -> (Vec<view::PortfolioRow>, Vec<view::ClientLink>) {
     let mut rows = Vec::with_capacity(summaries.iter().map(|s| s.rows.len()).sum());
     let mut links = Vec::with_capacity(summaries.len());
     for summary in summaries {
         rows.append(&mut summary.rows);
         links.extend(summary.link.take());
     }
-    render_portfolio_of(repo, settings, rows, links, renderer, staging)
+    (rows, links)
 }
 
-fn render_portfolio_of(
+/// The portfolio page from its rows and client links.
+pub fn render_portfolio_of(
     repo: &Repository,
     settings: &Settings<'_>,
     rows: Vec<view::PortfolioRow>,
@@ -508,10 +506,19 @@ fn render_portfolio_of(
     };
     let mut page = String::with_capacity(frame.len() + rows.len() * 1200);
     page.push_str(&frame[..at]);
-    for batch in rows.chunks(ROWS_PER_BATCH) {
-        page.push_str(
-            &renderer.render_part("portfolio-rows.html", &view::PortfolioRows { rows: batch })?,
-        );
+    // A few batches at a time on every core, appended in order: the same
+    // page as one batch after another, with only those few held at once.
+    let window = ROWS_PER_BATCH * 2 * rayon::current_num_threads().max(1);
+    for group in rows.chunks(window) {
+        let batches: Vec<Result<String, String>> = group
+            .par_chunks(ROWS_PER_BATCH)
+            .map(|batch| {
+                renderer.render_part("portfolio-rows.html", &view::PortfolioRows { rows: batch })
+            })
+            .collect();
+        for batch in batches {
+            page.push_str(&batch?);
+        }
     }
     page.push_str(&frame[at + ROWS_MARKER.len()..]);
     staging.write("index.html", renderer.finish(page).as_bytes())
