@@ -83,10 +83,10 @@ fn unused_files(dir: &Path) -> Vec<UnusedTemplate> {
 }
 
 /// Where the page's stylesheet goes until it is cut to the page.
+const STYLE_MARKER: &str = "/*commonthread:stylesheet*/";
+
 /// The room a page is rendered into at first (see `render_part`).
 const PAGE_CAPACITY: usize = 64 * 1024;
-
-const STYLE_MARKER: &str = "/*commonthread:stylesheet*/";
 
 impl Renderer {
     /// Loads the templates, the user's files first. Errors name the file.
