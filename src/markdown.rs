@@ -26,23 +26,23 @@ fn demote(level: HeadingLevel) -> HeadingLevel {
 
 /// Renders Markdown as safe HTML.
 pub fn to_html(markdown: &str) -> String {
-    if is_plain_paragraph(markdown) {
-        let text = markdown.strip_suffix('\n').unwrap_or(markdown);
+    if let Some(text) = plain_paragraph(markdown) {
         return format!("<p>{text}</p>\n");
     }
     through_pulldown_cmark(markdown)
 }
 
-/// Whether `text` is a paragraph that Markdown would print as it stands:
+/// `text` without its final newline when it is a paragraph that Markdown
+/// would print as it stands:
 /// lines with no character that starts markup, needs escaping or is
 /// trimmed, and no opening that makes a list or a heading. Most titles,
 /// notes and stories in a record are such paragraphs, and skipping the
 /// parser for them is most of the Markdown time in a build (the
 /// `plain_paragraphs_render_as_markdown_would` property test holds the two
 /// paths equal).
-fn is_plain_paragraph(text: &str) -> bool {
+fn plain_paragraph(text: &str) -> Option<&str> {
     let text = text.strip_suffix('\n').unwrap_or(text);
-    !text.is_empty() && text.split('\n').all(is_plain_line)
+    (!text.is_empty() && text.split('\n').all(is_plain_line)).then_some(text)
 }
 
 fn is_plain_line(line: &str) -> bool {
@@ -133,8 +133,8 @@ fn through_pulldown_cmark(markdown: &str) -> String {
 /// Renders a one-paragraph text without the enclosing `<p>`, for table
 /// cells and short lines.
 pub fn inline_html(markdown: &str) -> String {
-    if is_plain_paragraph(markdown) {
-        return markdown.strip_suffix('\n').unwrap_or(markdown).to_owned();
+    if let Some(text) = plain_paragraph(markdown) {
+        return text.to_owned();
     }
     let html = through_pulldown_cmark(markdown);
     let trimmed = html.trim_end();
@@ -260,10 +260,11 @@ mod tests {
 
     #[test]
     fn plain_lines_skip_the_parser_and_markup_does_not() {
-        assert!(is_plain_paragraph(
-            "Pilot \"on track\" for 12 teams, 40% done!"
-        ));
-        assert!(is_plain_paragraph("Two lines\nof a story\n"));
+        assert!(plain_paragraph("Pilot \"on track\" for 12 teams, 40% done!").is_some());
+        assert_eq!(
+            plain_paragraph("Two lines\nof a story\n"),
+            Some("Two lines\nof a story")
+        );
         assert_eq!(
             to_html("Two lines\nof a story\n"),
             "<p>Two lines\nof a story</p>\n"
@@ -282,9 +283,9 @@ mod tests {
             "Title\n===",
             "a\n- b",
         ] {
-            assert!(!is_plain_paragraph(markup), "{markup}");
+            assert!(plain_paragraph(markup).is_none(), "{markup}");
         }
-        assert!(is_plain_paragraph("2026 goals"));
+        assert_eq!(plain_paragraph("2026 goals"), Some("2026 goals"));
         // Cases that told wrong predicates apart (a hard break, a list
         // opening, a trailing space, a blank line): both paths agree.
         for text in ["0) +", "0 ", "a \na", "a\n0 \n", "a\n\n", "a  \nb"] {
