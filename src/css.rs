@@ -10,8 +10,43 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// A fast hash for the short names looked up thousands of times a page.
-type Names = HashMap<Box<str>, usize, foldhash::fast::FixedState>;
+mod tags;
+
+use tags::Found;
+
+/// Names a page has shown already, remembered by a cheap hash of their
+/// bytes: a page repeats a few dozen tag names and class lists thousands of
+/// times, and marking one again changes nothing.
+struct Seen<'h>([&'h [u8]; 64]);
+
+impl Default for Seen<'_> {
+    fn default() -> Self {
+        // An empty name is taken as seen: it marks nothing.
+        Seen([&[]; 64])
+    }
+}
+
+impl<'h> Seen<'h> {
+    /// Whether `name` was seen (and remembered) before; remembers it.
+    fn again(&mut self, name: &'h [u8]) -> bool {
+        let (first, last) = match name {
+            [] => return true,
+            [first, .., last] => (*first, *last),
+            [only] => (*only, *only),
+        };
+        let hash = name.len() ^ (usize::from(first) << 1) ^ (usize::from(last) << 3);
+        let slot = &mut self.0[hash % 64];
+        if *slot == name {
+            return true;
+        }
+        *slot = name;
+        false
+    }
+}
+
+/// A fast hash for the short names looked up thousands of times a page,
+/// by their bytes as the page holds them.
+type Names = HashMap<Box<[u8]>, usize, foldhash::fast::FixedState>;
 
 /// A stylesheet split into rules once, to be pruned for each page.
 #[derive(Debug)]
@@ -25,9 +60,6 @@ pub struct Stylesheet {
     /// The sheet cut for each set of tokens seen so far. Pages of one kind
     /// share a handful of sets, so cutting is mostly a lookup.
     cut: Mutex<HashMap<Vec<u64>, Arc<str>>>,
-    /// The searches for ` class="` and ` id="`, built once.
-    class_finder: memchr::memmem::Finder<'static>,
-    id_finder: memchr::memmem::Finder<'static>,
 }
 
 /// The cut sheets kept (about 9 KB each): 10,000 engagements show 1,827
@@ -66,8 +98,6 @@ impl Stylesheet {
             classes: Names::default(),
             ids: Names::default(),
             cut: Mutex::new(HashMap::new()),
-            class_finder: attribute_finder(b" class=\""),
-            id_finder: attribute_finder(b" id=\""),
         };
         let (items, _) = parse_items(css, 0, &mut |token| sheet.number(token));
         sheet.items = items;
@@ -82,7 +112,9 @@ impl Stylesheet {
             Token::Class(name) => (&mut self.classes, name),
             Token::Id(name) => (&mut self.ids, name),
         };
-        *names.entry(name.into_boxed_str()).or_insert(next)
+        *names
+            .entry(name.into_bytes().into_boxed_slice())
+            .or_insert(next)
     }
 
     fn token_count(&self) -> usize {
@@ -107,64 +139,61 @@ impl Stylesheet {
         css
     }
 
-    /// The bit set of the sheet's tokens found in a page: every element
-    /// name after a `<`, and every name in a `class="..."` or `id="..."`.
+    /// The bit set of the sheet's tokens a browser may find in a page: the
+    /// name of every element, and every name in a `class` or `id`.
     fn tokens_of(&self, html: &str) -> Vec<u64> {
         let mut present = vec![0u64; self.token_count().div_ceil(64)];
-        let mut mark = |names: &Names, name: &str| {
-            if let Some(&number) = names.get(name) {
-                present[number / 64] |= 1 << (number % 64);
-            }
-        };
+        let mut mark = |number: usize| present[number / 64] |= 1 << (number % 64);
         let bytes = html.as_bytes();
-        for open in memchr::memchr_iter(b'<', bytes) {
-            let start = open + 1;
-            let mut end = start;
-            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'-') {
-                end += 1;
-            }
-            if end > start && bytes[start].is_ascii_alphabetic() {
-                let name = &html[start..end];
-                if name.bytes().any(|b| b.is_ascii_uppercase()) {
-                    mark(&self.tags, &name.to_ascii_lowercase());
+        // Quirks mode matches classes and ids in any case, and a character
+        // reference may spell any name: then every class or id may be there.
+        let (mut every_class, mut every_id) = if tags::standards_mode(bytes) {
+            (false, false)
+        } else {
+            (true, true)
+        };
+        let (mut seen_tags, mut seen_classes) = (Seen::default(), Seen::default());
+        tags::read(bytes, &mut |found| match found {
+            Found::Tag(name) => {
+                if seen_tags.again(name) {
+                    return;
+                }
+                let number = if name.iter().any(u8::is_ascii_uppercase) {
+                    self.tags.get(&*name.to_ascii_lowercase())
                 } else {
-                    mark(&self.tags, name);
+                    self.tags.get(name)
+                };
+                if let Some(&number) = number {
+                    mark(number);
                 }
             }
-        }
-        for (finder, names) in [
-            (&self.class_finder, &self.classes),
-            (&self.id_finder, &self.ids),
-        ] {
-            for at in finder.find_iter(bytes) {
-                let value = &html[at + finder.needle().len()..];
-                let end = memchr::memchr(b'"', value.as_bytes()).unwrap_or(value.len());
-                for name in value[..end].split_ascii_whitespace() {
-                    mark(names, name);
+            Found::Class(value) | Found::Id(value) => {
+                let (names, every) = if matches!(found, Found::Class(_)) {
+                    (&self.classes, &mut every_class)
+                } else {
+                    (&self.ids, &mut every_id)
+                };
+                if *every || (matches!(found, Found::Class(_)) && seen_classes.again(value)) {
+                    return;
                 }
+                if value.contains(&b'&') {
+                    *every = true;
+                    return;
+                }
+                for word in value.split(u8::is_ascii_whitespace) {
+                    if let Some(&number) = names.get(word) {
+                        mark(number);
+                    }
+                }
+            }
+        });
+        for (names, every) in [(&self.classes, every_class), (&self.ids, every_id)] {
+            if every {
+                names.values().for_each(|&number| mark(number));
             }
         }
         present
     }
-}
-
-/// A search for ` class="` or ` id="` in a page. The default byte ranking
-/// looks for `="` (its two rarest bytes in most text), which every
-/// attribute has; counted on our pages, `s` or `i` two bytes before `=`
-/// is as rare as the needle itself.
-fn attribute_finder(needle: &'static [u8]) -> memchr::memmem::Finder<'static> {
-    struct InPages;
-    impl memchr::arch::all::packedpair::HeuristicFrequencyRank for InPages {
-        fn rank(&self, byte: u8) -> u8 {
-            match byte {
-                b'=' => 0,
-                b's' | b'i' => 10,
-                b' ' | b'"' => 255,
-                _ => 200,
-            }
-        }
-    }
-    memchr::memmem::FinderBuilder::new().build_forward_with_ranker(InPages, needle)
 }
 
 fn write_items(items: &[Item], present: &[u64], out: &mut String) {
@@ -416,7 +445,8 @@ mod tests {
     #[test]
     fn keeps_what_may_match_and_drops_what_cannot() {
         let sheet = Stylesheet::parse(CSS);
-        let page = r#"<html><body><p class="a f">x</p><h2 class="d">y</h2></body></html>"#;
+        let page =
+            r#"<!DOCTYPE html><html><body><p class="a f">x</p><h2 class="d">y</h2></body></html>"#;
         assert_eq!(
             &*sheet.for_page(page),
             "body{margin:0}.a{color:red}h2.d,#e{x:1}p:hover .f{y:2}:root{--k:1}*{box-sizing:border-box}a:not(.g){z:3}[hidden]{display:none}@media (max-width:40rem){.a{w:1}}@media print{@page{size:A4}}@font-face{font-family:x}"
@@ -433,8 +463,8 @@ mod tests {
     #[test]
     fn each_set_of_tokens_gets_its_own_cut_however_often_asked() {
         let sheet = Stylesheet::parse(CSS);
-        let narrow = r#"<P class="a">x</P>"#;
-        let wide = r#"<p class="a f" id="e">x</p>"#;
+        let narrow = r#"<!doctype html><P class="a">x</P>"#;
+        let wide = r#"<!doctype html><p class="a f" id="e">x</p>"#;
         for _ in 0..3 {
             assert_eq!(
                 &*sheet.for_page(narrow),
@@ -448,15 +478,44 @@ mod tests {
     }
 
     #[test]
+    fn classes_count_however_a_template_quotes_or_spaces_them() {
+        let sheet = Stylesheet::parse(".a{x:1}.b{x:2}.c{x:3}#d{x:4}.e{x:5}");
+        let page = "<!DOCTYPE html><p\tclass='a'><i\nCLASS = b\n></i><b class=c id=d>";
+        assert_eq!(&*sheet.for_page(page), ".a{x:1}.b{x:2}.c{x:3}#d{x:4}");
+        // Quoted, a `>` does not end the tag; in a comment or a script,
+        // a class is no class.
+        let page = r#"<!DOCTYPE html><p title=">" class="e"><!-- <i class="a"> --><script>x = '<i class="b">'</script>"#;
+        assert_eq!(&*sheet.for_page(page), ".e{x:5}");
+    }
+
+    #[test]
+    fn without_a_standards_doctype_or_with_a_character_reference_every_class_may_match() {
+        let css = ".a{x:1}.b{x:2}#c{x:3}";
+        let sheet = Stylesheet::parse(css);
+        // Quirks mode matches `.a` to `class="A"`.
+        assert_eq!(&*sheet.for_page(r#"<p class="A">"#), css);
+        assert_eq!(&*sheet.for_page(r#"<!DOCTYPE html><p class="A">"#), "");
+        // `&#97;` is `a`.
+        assert_eq!(
+            &*sheet.for_page(r#"<!DOCTYPE html><p class="&#97;">"#),
+            ".a{x:1}.b{x:2}"
+        );
+        assert_eq!(
+            &*sheet.for_page(r#"<!DOCTYPE html><p id="&#99;">"#),
+            "#c{x:3}"
+        );
+    }
+
+    #[test]
     fn unparsable_text_is_kept() {
         for css in ["", "garbage", ".a{x:1", "@charset \"utf-8\";.a{b:1}", "}}{"] {
             let sheet = Stylesheet::parse(css);
-            let kept = sheet.for_page(r#"<p class="a">"#);
+            let kept = sheet.for_page(r#"<!DOCTYPE html><p class="a">"#);
             assert!(kept.len() <= css.len() + 2, "{css:?} -> {kept:?}");
         }
         let sheet = Stylesheet::parse("@charset \"utf-8\";.a{b:1}.q{c:2}");
         assert_eq!(
-            &*sheet.for_page(r#"<p class="a">"#),
+            &*sheet.for_page(r#"<!DOCTYPE html><p class="a">"#),
             "@charset \"utf-8\";.a{b:1}"
         );
     }

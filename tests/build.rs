@@ -864,6 +864,33 @@ fn templates_override_the_built_in_ones_file_by_file() {
 }
 
 #[test]
+fn a_template_keeps_the_styles_of_classes_however_it_quotes_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = templates_folder(
+        tmp.path(),
+        &[
+            (
+                "scorecard.html",
+                "{% extends \"base.html\" %}{% block content %}<p\n\tclass='flag'>Custom</p><i CLASS = mark>x</i><!-- <b class=\"gone\"> -->{% endblock content %}",
+            ),
+            (
+                "style.css",
+                ".flag { color: teal; } .mark { color: navy; } .gone { color: red; }",
+            ),
+        ],
+    );
+    let out = tmp.path().join("public");
+    let (code, _, stderr) = build_samples_with(&templates, &out);
+    assert_eq!(code, 0, "{stderr}");
+    let files = common::read_tree(&out);
+    let scorecard = text(&files, "tallyhouse/2026-trial-conversion/scorecard.html");
+    assert!(scorecard.contains(".flag{color:teal}"), "{scorecard}");
+    assert!(scorecard.contains(".mark{color:navy}"), "{scorecard}");
+    // Only in a comment: the browser builds no element with it.
+    assert!(!scorecard.contains(".gone{"), "{scorecard}");
+}
+
+#[test]
 fn a_foreign_non_empty_out_is_refused_and_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("thesis");
