@@ -40,12 +40,15 @@ impl Quarter {
     }
 
     pub fn last_day(self) -> Date {
-        let next = if self.number == 4 {
-            Date::from_ymd(self.year + 1, 1, 1)
-        } else {
-            Date::from_ymd(self.year, self.number as i8 * 3 + 1, 1)
+        // Counted within the year: the day before next year's first would
+        // not exist after 9999-Q4, the last quarter dates can hold.
+        let (month, day) = match self.number {
+            1 => (3, 31),
+            2 => (6, 30),
+            3 => (9, 30),
+            _ => (12, 31),
         };
-        next.expect("a quarter ends on a real day").plus_days(-1)
+        Date::from_ymd(self.year, month, day).expect("a quarter ends on a real day")
     }
 
     pub fn contains(self, date: Date) -> bool {
@@ -554,6 +557,10 @@ mod tests {
             Quarter::parse("2024-Q1").unwrap().last_day().to_string(),
             "2024-03-31"
         );
+        // The last quarter a date can be in ends on the last date there is.
+        let last = Quarter::parse("9999-Q4").unwrap();
+        assert_eq!(last.last_day().to_string(), "9999-12-31");
+        assert!(last.contains(last.last_day()));
         for bad in [
             "2026-Q5", "2026-Q0", "2026Q3", "26-Q3", "2026-3", "Q3-2026", "2026-Q", "",
         ] {

@@ -205,6 +205,15 @@ fn a_running_quarter_is_audited_as_of_today_and_a_future_one_is_refused() {
 }
 
 #[test]
+fn the_last_quarter_a_date_can_be_in_is_audited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    let (code, stderr) = audit(fixture().path(), &out, "9999-Q4", "9999-12-31");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.join("audit/9999-Q4.html").exists());
+}
+
+#[test]
 fn quarter_mistakes_are_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     for bad in ["2026-Q5", "Q3-2026", "2026-3", "2026Q3", "last"] {
