@@ -5,13 +5,22 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let word_lower = word.to_lowercase();
     candidates
         .into_iter()
-        .map(|candidate| (strsim::levenshtein(&word_lower, candidate), candidate))
+        // Two letters swapped (`titel`) is the commonest typo: one edit.
+        .map(|candidate| (strsim::osa_distance(&word_lower, candidate), candidate))
         .filter(|&(distance, candidate)| {
             // One typo in a short word, up to a third of a long one.
             let allowed = (candidate.chars().count().max(word.chars().count()) / 3).max(1);
             distance <= allowed
         })
-        .min_by_key(|&(distance, candidate)| (distance, candidate))
+        // Between equally near candidates, the one that starts like the word.
+        .min_by_key(|&(distance, candidate)| {
+            let shared = word_lower
+                .chars()
+                .zip(candidate.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            (distance, std::cmp::Reverse(shared), candidate)
+        })
         .map(|(_, candidate)| candidate)
 }
 
@@ -21,10 +30,32 @@ mod tests {
 
     #[test]
     fn close_words_are_suggested() {
-        let fields = ["milestones", "metrics", "title", "status"];
+        let fields = [
+            "milestones",
+            "metrics",
+            "title",
+            "status",
+            "start",
+            "end",
+            "owner",
+        ];
         assert_eq!(closest("mielstones", fields), Some("milestones"));
         assert_eq!(closest("Title", fields), Some("title"));
         assert_eq!(closest("stauts", fields), Some("status"));
         assert_eq!(closest("budget", fields), None);
+        // Two letters swapped count as one typo, in short words too.
+        for (typo, meant) in [
+            ("titel", "title"),
+            ("ownre", "owner"),
+            ("strat", "start"),
+            ("edn", "end"),
+            ("satrt", "start"),
+        ] {
+            assert_eq!(closest(typo, fields), Some(meant), "{typo}");
+        }
+        assert_eq!(closest("dnoe", ["done", "due", "date"]), Some("done"));
+        assert_eq!(closest("dtae", ["done", "due", "date"]), Some("date"));
+        // Equally near: the one that starts the same way.
+        assert_eq!(closest("stat", ["stay", "spat"]), Some("stay"));
     }
 }

@@ -201,6 +201,29 @@ fn front_matter_missing_not_fired_by_rules_in_the_markdown_body() {
 // --- unknown-field -------------------------------------------------------------
 
 #[test]
+fn two_swapped_letters_in_a_field_name_get_a_suggestion() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("title: Sales cycle redesign", "titel: Sales cycle redesign"),
+            ("owner: Dana Whitfield", "ownre: Dana Whitfield"),
+        ],
+    ));
+    r.assert_code(1);
+    for (typo, meant) in [("titel", "title"), ("ownre", "owner")] {
+        let d = r
+            .diags
+            .iter()
+            .find(|d| d.rule == "unknown-field" && d.message.contains(typo))
+            .unwrap_or_else(|| panic!("no unknown-field for {typo}: {:?}", r.diags));
+        assert!(
+            d.help.contains(&format!("did you mean `{meant}`?")),
+            "{d:?}"
+        );
+    }
+}
+
+#[test]
 fn unknown_field_fires_at_the_key_with_a_suggestion() {
     let r = check_engagement(&edit(
         BASELINE,
