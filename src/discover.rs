@@ -49,6 +49,45 @@ pub struct Inventory {
     pub clients: Vec<ClientDir>,
     pub engagements: Vec<EngagementFile>,
     pub problems: Vec<Diagnostic>,
+    /// Entries named as records that were not read because they are not
+    /// regular files: symbolic links are not followed, and a folder named
+    /// `client.yaml` is no client file. Said, so nobody wonders where an
+    /// engagement or a setting went.
+    pub not_read: Vec<NotRead>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotRead {
+    /// Relative to the records root, `/` separated.
+    pub file: String,
+    /// "a symbolic link", "a folder", ...
+    pub what: &'static str,
+}
+
+impl Inventory {
+    /// The client file of a folder above `file` that was not read, if any:
+    /// why `file` is under no client folder.
+    pub fn unread_client_file_above(&self, file: &str) -> Option<&NotRead> {
+        self.not_read.iter().find(|entry| {
+            entry
+                .file
+                .strip_suffix(CLIENT_FILE)
+                .is_some_and(|dir| dir.is_empty() || file.starts_with(dir))
+        })
+    }
+}
+
+/// What a file system entry is, in words, when it is not a regular file.
+fn not_a_file(file_type: std::fs::FileType) -> Option<&'static str> {
+    if file_type.is_symlink() {
+        Some("a symbolic link")
+    } else if file_type.is_dir() {
+        Some("a folder")
+    } else if file_type.is_file() {
+        None
+    } else {
+        Some("not a regular file")
+    }
 }
 
 /// Walks `root`. `skip` holds folders (absolute or relative to the current
@@ -116,6 +155,15 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
         if file_type.is_dir() {
             // A real file: a symbolic link named client.yaml is not followed.
             let client_file = std::fs::symlink_metadata(path.join(CLIENT_FILE));
+            if entry.depth() > 0
+                && let Ok(metadata) = &client_file
+                && let Some(what) = not_a_file(metadata.file_type())
+            {
+                inventory.not_read.push(NotRead {
+                    file: join(&relative(root, path), CLIENT_FILE),
+                    what,
+                });
+            }
             let is_client = entry.depth() > 0 && client_file.is_ok_and(|m| m.is_file());
             if is_client && !utf8 {
                 let file = join(&relative(root, path), CLIENT_FILE);
@@ -143,12 +191,22 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
         }
         if entry.depth() == 1 && name == CONFIG_FILE {
             inventory.has_config = file_type.is_file();
+            if let Some(what) = not_a_file(file_type) {
+                inventory.not_read.push(NotRead {
+                    file: CONFIG_FILE.to_owned(),
+                    what,
+                });
+            }
             continue;
         }
         if !is_markdown_name(&name) || name.eq_ignore_ascii_case("README.md") {
             continue;
         }
         if file_type.is_symlink() {
+            inventory.not_read.push(NotRead {
+                file: relative(root, path),
+                what: "a symbolic link",
+            });
             continue;
         }
         let file = relative(root, path);

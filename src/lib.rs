@@ -167,6 +167,14 @@ fn open_repository(
         provenance,
     };
     let repo = validate::open(&options).map_err(|fatal| cannot_run(&fatal.to_string()))?;
+    if !common.quiet {
+        for unread in &repo.inventory.not_read {
+            say(&format!(
+                "note: `{}` is {} and was not read (symbolic links are not followed; records are regular files)",
+                unread.file, unread.what
+            ));
+        }
+    }
     if common.verbose {
         say(&format!(
             "found {} and {} as of {as_of}; {}",

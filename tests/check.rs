@@ -2259,6 +2259,54 @@ fn bad_input_symlinks_are_not_followed() {
 }
 
 #[test]
+fn links_and_folders_named_as_records_are_said_to_be_left_unread() {
+    let dir = fixture_copy("witness");
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "client.yaml", b"name: Globex\n");
+    write(outside.path(), "commonthread.yaml", b"rules: {}\n");
+    write(outside.path(), "deal.md", b"---\ntitle: T\n---\n");
+    std::fs::create_dir_all(dir.path().join("globex")).unwrap();
+    let link = |from: &str, to: &str| {
+        std::os::unix::fs::symlink(outside.path().join(from), dir.path().join(to)).unwrap()
+    };
+    link("client.yaml", "globex/client.yaml");
+    link("commonthread.yaml", "commonthread.yaml");
+    link("deal.md", "acme-logistics/deal.md");
+    write(dir.path(), "globex/plan.md", b"---\ntitle: T\n---\n");
+    let run = check(dir.path(), &[]);
+    for file in [
+        "globex/client.yaml",
+        "commonthread.yaml",
+        "acme-logistics/deal.md",
+    ] {
+        assert!(
+            run.stderr.contains(&format!(
+                "note: `{file}` is a symbolic link and was not read"
+            )),
+            "{file}: {}",
+            run.stderr
+        );
+    }
+    // The engagement beside the linked client file is under no client
+    // folder, and the help says why rather than "add a client.yaml".
+    let r = check_json(dir.path(), &[]);
+    let d = r
+        .diags
+        .iter()
+        .find(|d| d.rule == "no-client")
+        .unwrap_or_else(|| panic!("{}", r.listing()));
+    assert_eq!(d.file, "globex/plan.md");
+    assert!(
+        d.help.contains("`globex/client.yaml` is a symbolic link"),
+        "{d:?}"
+    );
+    // Quiet means quiet.
+    let quiet = check(dir.path(), &["-q"]);
+    assert_eq!(quiet.code, 1, "{}", quiet.stderr);
+    assert!(!quiet.stderr.contains("note:"), "{}", quiet.stderr);
+}
+
+#[test]
 fn bad_input_hidden_folders_are_not_read() {
     let r = check_both(&fixture("hidden-folders"));
     r.assert_code(0);

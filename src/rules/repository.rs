@@ -85,9 +85,21 @@ pub fn check(inventory: &Inventory, out: &mut Vec<Diagnostic>) {
     for engagement in &inventory.engagements {
         let file = engagement.file.as_str();
         let Some(client) = engagement.client else {
+            let help = match inventory.unread_client_file_above(file) {
+                Some(unread) => format!(
+                    "`{}` is {}, which is not read as a client file: put the file itself there",
+                    unread.file, unread.what
+                ),
+                None => "move it into a client folder (one that holds `client.yaml`), or add a `client.yaml` beside it".to_owned(),
+            };
             out.push(
-                Diagnostic::new(rules::NO_CLIENT, file, Pos::file_start(), format!("`{file}` is under no client folder"))
-                    .help("move it into a client folder (one that holds `client.yaml`), or add a `client.yaml` beside it"),
+                Diagnostic::new(
+                    rules::NO_CLIENT,
+                    file,
+                    Pos::file_start(),
+                    format!("`{file}` is under no client folder"),
+                )
+                .help(help),
             );
             continue;
         };
