@@ -157,6 +157,7 @@ pub fn render_client(
     )?;
     pages += 1;
 
+    let client_notes_html = view::md(client.record.notes.as_ref());
     for ((e, f), changes) in unit.engagements.iter().zip(&figures).zip(changes) {
         let scorecard = view::scorecard(
             page_info(
@@ -190,6 +191,7 @@ pub fn render_client(
                     2,
                 ),
                 &name,
+                client_notes_html.clone(),
                 &e.record,
                 f,
                 as_of,

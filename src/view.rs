@@ -95,7 +95,7 @@ fn health_view(figures: &EngagementFigures) -> Option<HealthView> {
     })
 }
 
-fn md(text: Option<&Text>) -> Option<String> {
+pub fn md(text: Option<&Text>) -> Option<String> {
     text.filter(|t| !t.as_str().trim().is_empty())
         .map(|t| markdown::to_html(t.as_str()))
 }
@@ -758,6 +758,8 @@ pub struct Review {
     pub qualification: Option<QualificationView>,
     pub value: Option<String>,
     pub internal_notes_html: Option<String>,
+    /// client.yaml's `notes`: internal, so shown here and on no client page.
+    pub client_notes_html: Option<String>,
     pub scorecard_href: String,
     pub report_href: String,
 }
@@ -803,6 +805,7 @@ pub struct RedFlagRow {
 pub fn review(
     page: PageInfo,
     client_name: &str,
+    client_notes_html: Option<String>,
     e: &Engagement,
     f: &EngagementFigures,
     as_of: Date,
@@ -909,6 +912,7 @@ pub fn review(
         qualification,
         value,
         internal_notes_html: md(e.internal_notes.as_ref()),
+        client_notes_html,
         scorecard_href: "scorecard.html".to_owned(),
         report_href: "../index.html".to_owned(),
     }

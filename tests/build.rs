@@ -753,6 +753,7 @@ fn internal_fields_never_reach_client_pages() {
     // The internal pages do show them (so the canary is really in the records).
     let review = text(&files, "acme-logistics/deal/review.html");
     assert!(review.contains("CANARY-internal"));
+    assert!(review.contains("<p>CANARY-client-notes</p>"), "{review}");
     assert!(review.contains("Internal:</strong> do not share with the client"));
     assert!(text(&files, "index.html").contains("Internal:</strong> do not share with the client"));
 }
