@@ -251,6 +251,28 @@ impl Node {
     }
 }
 
+/// The first tab from line `line` (from 1), character `column` (from 0) of
+/// `text`, within three lines: its line and its column (from 1). The
+/// character before `column` counts too: some errors point just past it.
+fn first_tab(text: &str, line: usize, column: usize) -> Option<(usize, usize)> {
+    text.lines()
+        .enumerate()
+        .skip(line.checked_sub(1)?)
+        .take(3)
+        .find_map(|(index, row)| {
+            let skip = if index + 1 == line {
+                column.saturating_sub(1)
+            } else {
+                0
+            };
+            row.chars()
+                .enumerate()
+                .skip(skip)
+                .find(|&(_, c)| c == '\t')
+                .map(|(at, _)| (index + 1, at + 1))
+        })
+}
+
 /// Reads one YAML document. `line_offset` is the number of lines before the
 /// document in its file, so positions are the file's own.
 pub fn parse(text: &str, line_offset: u32) -> Parsed {
@@ -281,14 +303,25 @@ pub fn parse(text: &str, line_offset: u32) -> Parsed {
                 } else {
                     format!("YAML syntax: {}", scan.info())
                 };
+                let mut pos = Pos::new(
+                    to_u32(marker.line()) + line_offset,
+                    to_u32(marker.col()) + 1,
+                    1,
+                );
+                let help = if scan.info().contains("tab") {
+                    // The scanner stops where the value began; the tab that
+                    // broke it may be later on, often on the next line.
+                    if let Some((line, column)) = first_tab(text, marker.line(), marker.col()) {
+                        pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
+                    }
+                    "indent with spaces: YAML does not allow a tab here"
+                } else {
+                    "fix the YAML here; quote a text that holds `: `, `#` or starts with a special character"
+                };
                 builder.errors.push(YamlError {
-                    pos: Pos::new(
-                        to_u32(marker.line()) + line_offset,
-                        to_u32(marker.col()) + 1,
-                        1,
-                    ),
+                    pos,
                     message,
-                    help: "fix the YAML here; quote a text that holds `: `, `#` or starts with a special character".into(),
+                    help: help.into(),
                 });
                 return Parsed {
                     root: None,

@@ -2156,16 +2156,40 @@ fn bad_input_tab_indentation() {
     r.assert_code(1);
     let f = "acme-logistics/tabs.md";
     let d = r.one("yaml-syntax", f);
-    // Line 6 starts with a tab; the parser points at or just after it.
+    // Line 6 starts with a tab: the error points at it, and says to indent
+    // with spaces.
     assert_eq!(
-        (d.severity.as_str(), d.line, d.path.as_deref()),
-        (ERR, 6, None),
+        (d.severity.as_str(), d.line, d.column, d.path.as_deref()),
+        (ERR, 6, 1, None),
         "{d:?}"
     );
-    assert!(d.column <= 2, "{d:?}");
     says(d, &["tab"]);
+    assert!(d.help.contains("indent with spaces"), "{d:?}");
     r.assert_witness_checked();
     assert_eq!(r.diags.len(), 2, "{}", r.listing());
+}
+
+#[test]
+fn a_tab_after_the_line_the_parser_stopped_on_is_pointed_at() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[(
+            "    title: Map the current sales cycle",
+            "\ttitle: Map the current sales cycle",
+        )],
+    ));
+    r.assert_code(1);
+    let d = r
+        .diags
+        .iter()
+        .find(|d| d.rule == "yaml-syntax")
+        .unwrap_or_else(|| panic!("{}", r.listing()));
+    assert_eq!(
+        line(BASELINE, d.line as usize),
+        "    title: Map the current sales cycle"
+    );
+    assert_eq!(d.column, 1, "{d:?}");
+    assert!(d.help.contains("indent with spaces"), "{d:?}");
 }
 
 #[test]
