@@ -498,8 +498,16 @@ impl<'n> Walker<'n, '_> {
             "write the date as YYYY-MM-DD, for example 2026-05-01".to_owned()
         } else if expected == "a list" {
             "write one item per line, each starting with `- `".to_owned()
-        } else if expected.starts_with("a number") || expected.starts_with("a whole number") {
-            "write the number alone, without its unit (put the unit in `unit:`)".to_owned()
+        } else if expected.starts_with("a whole number") {
+            "write a whole number, such as 7, without a unit".to_owned()
+        } else if expected.starts_with("a number") {
+            // Only a metric has a `unit:` to hold what was written after
+            // the number.
+            if self.path.iter().any(|s| matches!(s, Step::Key("metrics"))) {
+                "write the number alone, without its unit (put the unit in `unit:`)".to_owned()
+            } else {
+                "write the number alone, such as 48000 or 4.5, without a unit or words".to_owned()
+            }
         } else {
             format!("write {expected} here")
         };

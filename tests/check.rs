@@ -1124,6 +1124,7 @@ fn measurement_out_of_range_fires_before_the_start() {
         Some("success.metrics[0].measurements[0].date"),
     );
     says(d, &["before"]);
+    assert!(d.help.contains("`baseline:`"), "{d:?}");
 }
 
 #[test]
@@ -1148,6 +1149,7 @@ fn measurement_out_of_range_fires_after_the_as_of_date() {
         Some("success.metrics[0].measurements[1].date"),
     );
     says(d, &["after", "2026-11-16"]);
+    assert!(!d.help.contains("baseline"), "{d:?}");
 }
 
 #[test]
@@ -2167,6 +2169,36 @@ fn bad_input_tab_indentation() {
     assert!(d.help.contains("indent with spaces"), "{d:?}");
     r.assert_witness_checked();
     assert_eq!(r.diags.len(), 2, "{}", r.listing());
+}
+
+#[test]
+fn a_number_written_wrong_gets_help_that_fits_its_field() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("amount: 48000", "amount: lots"),
+            ("cadence_days: 14", "cadence_days: 2.5"),
+            (
+                "{ date: 2026-05-01, value: 30 }",
+                "{ date: 2026-05-01, value: 30 days }",
+            ),
+        ],
+    ));
+    let help_at = |path: &str| {
+        r.diags
+            .iter()
+            .find(|d| d.path.as_deref() == Some(path))
+            .unwrap_or_else(|| panic!("nothing at {path}: {}", r.listing()))
+            .help
+            .clone()
+    };
+    let amount = help_at("value.amount");
+    assert!(
+        amount.contains("number alone") && !amount.contains("unit:"),
+        "{amount}"
+    );
+    assert!(help_at("updates.cadence_days").contains("whole number"));
+    assert!(help_at("success.metrics[0].measurements[0].value").contains("`unit:`"));
 }
 
 #[test]

@@ -355,9 +355,11 @@ fn metrics(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                             metric.id, measurement.date
                         ),
                     )
-                    .help(
-                        "correct the date; a figure from before the start belongs in `baseline:`",
-                    ),
+                    .help(if before_start {
+                        "correct the date; a figure from before the start belongs in `baseline:`"
+                    } else {
+                        "correct the date, or record the figure once it has been measured"
+                    }),
                 );
             }
         }
