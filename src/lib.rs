@@ -168,6 +168,12 @@ fn open_repository(
     };
     let repo = validate::open(&options).map_err(|fatal| cannot_run(&fatal.to_string()))?;
     if !common.quiet {
+        if repo.inventory.clients.is_empty() && repo.inventory.engagements.is_empty() {
+            say(&format!(
+                "note: no records in `{}`: a client is a folder holding `client.yaml`, its engagements the `.md` files below it",
+                dir.display()
+            ));
+        }
         for unread in &repo.inventory.not_read {
             say(&format!(
                 "note: `{}` is {} and was not read (symbolic links are not followed; records are regular files)",
@@ -1148,7 +1154,8 @@ fn explain(args: &ExplainArgs) -> u8 {
         let hint = match rules::closest(&args.rule) {
             Some(near) => format!("; did you mean `{near}`?"),
             None => {
-                String::from("; run `commonthread explain --help` or see FORMAT.md for the list")
+                let names: Vec<&str> = rules::RULES.iter().map(|rule| rule.name).collect();
+                format!("; the rules are: {}", names.join(", "))
             }
         };
         return cannot_run(&format!("there is no rule `{}`{hint}", args.rule));

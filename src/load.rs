@@ -163,21 +163,31 @@ pub fn engagement_from_source(
     let split = match front_matter::split(&source.text) {
         Ok(split) => split,
         Err(error) => {
-            let message = match error {
+            const LAYOUT: &str = "start the file with a `---` line, then the YAML fields, then a `---` line, then the Markdown notes";
+            let (message, help) = match error {
                 SplitError::NoOpening if source.text.trim().is_empty() => {
-                    format!("`{file}` is empty")
+                    (format!("`{file}` is empty"), LAYOUT)
                 }
-                SplitError::NoOpening => "the file does not start with a `---` line".to_owned(),
-                SplitError::Unclosed { lines } => {
+                SplitError::NoOpening => (
+                    "the file does not start with a `---` line".to_owned(),
+                    LAYOUT,
+                ),
+                SplitError::Unclosed { lines } => (
                     format!(
                         "the front matter opened on line 1 is never closed (read {lines} lines)"
-                    )
-                }
+                    ),
+                    "add a `---` line after the last YAML field, before the Markdown notes",
+                ),
             };
             out.push(
-                Diagnostic::new(rules::FRONT_MATTER_MISSING, file, Pos::file_start(), message)
-                    .help("start the file with a `---` line, then the YAML fields, then a `---` line, then the Markdown notes")
-                    .with_source(&source.text),
+                Diagnostic::new(
+                    rules::FRONT_MATTER_MISSING,
+                    file,
+                    Pos::file_start(),
+                    message,
+                )
+                .help(help)
+                .with_source(&source.text),
             );
             return None;
         }

@@ -188,6 +188,7 @@ fn front_matter_missing_fires_when_the_closing_fence_is_absent() {
     let d = r.one("front-matter-missing", E);
     at(d, ERR, E, 1, 1, None);
     says(d, &["never closed"]);
+    assert!(d.help.contains("add a `---` line"), "{d:?}");
 }
 
 #[test]
@@ -2169,6 +2170,19 @@ fn bad_input_tab_indentation() {
     assert!(d.help.contains("indent with spaces"), "{d:?}");
     r.assert_witness_checked();
     assert_eq!(r.diags.len(), 2, "{}", r.listing());
+}
+
+#[test]
+fn a_folder_with_no_records_passes_with_a_note_that_it_is_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "notes/todo.txt", b"not a record");
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("note: no records in"), "{}", run.stderr);
+    assert!(run.stdout.contains("checked 0 files"), "{}", run.stdout);
+    let quiet = check(dir.path(), &["-q"]);
+    assert_eq!(quiet.code, 0);
+    assert!(!quiet.stderr.contains("note:"), "{}", quiet.stderr);
 }
 
 #[test]

@@ -274,6 +274,16 @@ fn explain_knows_every_rule_and_suggests_the_closest() {
         stderr.contains("did you mean `milestone-overdue`?"),
         "{stderr}"
     );
+    // Nothing near: the rules are listed, every one of them.
+    let (code, _, stderr) = run(&["explain", "nope"]);
+    assert_eq!(code, 2);
+    for rule in commonthread::rules::RULES {
+        assert!(
+            stderr.contains(rule.name),
+            "{} missing: {stderr}",
+            rule.name
+        );
+    }
 }
 
 /// A repository big enough for a progress bar: 150 clients, 600 engagements.
