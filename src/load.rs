@@ -33,8 +33,12 @@ pub struct Loaded<T> {
     pub tree: Option<Node>,
     pub record: Option<T>,
     /// Paths of the fields left out of `record` because they were unknown
-    /// or wrong (each already reported).
+    /// or wrong (each already reported), and of what held a list item left
+    /// out: what the rules say under them is not said.
     pub pruned: Vec<String>,
+    /// The lists that lost an item (already reported as wrong): `tree` and
+    /// `record` are without it.
+    pub dropped_from: Vec<String>,
     /// The Markdown after the front matter (engagements only).
     pub body_start: usize,
 }
@@ -195,7 +199,7 @@ pub fn engagement_from_source(
     let yaml_offset = split.yaml.as_ptr() as usize - source.text.as_ptr() as usize;
     let yaml_end = yaml_offset + split.yaml.len();
     let body_start = split.body.as_ptr() as usize - source.text.as_ptr() as usize;
-    let (tree, record, pruned) = typed(
+    let (tree, record, left_out) = typed(
         &source,
         yaml_offset..yaml_end,
         split.yaml_line - 1,
@@ -207,7 +211,8 @@ pub fn engagement_from_source(
         source,
         tree,
         record,
-        pruned,
+        pruned: left_out.pruned,
+        dropped_from: left_out.dropped_from,
         body_start,
     })
 }
@@ -221,14 +226,53 @@ pub fn yaml_file<T: DeserializeOwned>(
 ) -> Option<Loaded<T>> {
     let source = read_source(root, file, out)?;
     let len = source.text.len();
-    let (tree, record, pruned) = typed(&source, 0..len, 0, kind, Pos::file_start(), out);
+    let (tree, record, left_out) = typed(&source, 0..len, 0, kind, Pos::file_start(), out);
     Some(Loaded {
         source,
         tree,
         record,
-        pruned,
+        pruned: left_out.pruned,
+        dropped_from: left_out.dropped_from,
         body_start: len,
     })
+}
+
+/// What `typed` left out of a record, as paths (see `Loaded`).
+#[derive(Default)]
+struct LeftOut {
+    pruned: Vec<String>,
+    dropped_from: Vec<String>,
+}
+
+impl LeftOut {
+    fn of(shape: &crate::structure::Outcome) -> LeftOut {
+        let mut left_out = LeftOut {
+            pruned: shape
+                .prune
+                .iter()
+                .map(|steps| yaml::format_owned_path(steps))
+                .collect(),
+            dropped_from: Vec::new(),
+        };
+        for item in &shape.dropped {
+            let list = &item[..item.len() - 1];
+            left_out.dropped_from.push(yaml::format_owned_path(list));
+            // Without the item, everything said of its list may be wrong
+            // (its latest entry, its count, its order), and so may what is
+            // said of the item that holds the list (a metric's staleness
+            // without its latest measurement).
+            left_out.pruned.push(yaml::format_owned_path(list));
+            if let Some(first_index) = list
+                .iter()
+                .position(|step| matches!(step, yaml::OwnedStep::Index(_)))
+            {
+                left_out
+                    .pruned
+                    .push(yaml::format_owned_path(&list[..=first_index]));
+            }
+        }
+        left_out
+    }
 }
 
 /// YAML text to tree to typed record, with every problem as a diagnostic.
@@ -239,7 +283,7 @@ fn typed<T: DeserializeOwned>(
     kind: RecordKind,
     root_pos: Pos,
     out: &mut Vec<Diagnostic>,
-) -> (Option<Node>, Option<T>, Vec<String>) {
+) -> (Option<Node>, Option<T>, LeftOut) {
     let file = source.file.as_str();
     let first = out.len();
     let parsed = yaml::parse(&source.text[range], line_offset);
@@ -259,7 +303,7 @@ fn typed<T: DeserializeOwned>(
         },
         None => {
             Diagnostic::attach_sources(&mut out[first..], &source.text);
-            return (None, None, Vec::new());
+            return (None, None, LeftOut::default());
         }
     };
     if root.kind == yaml::NodeKind::Null {
@@ -275,11 +319,12 @@ fn typed<T: DeserializeOwned>(
     let record = if shape.unusable {
         None
     } else {
-        let value = if shape.prune.is_empty() {
+        let value = if shape.prune.is_empty() && shape.dropped.is_empty() {
             root.to_value()
         } else {
             let mut pruned = root.clone();
             pruned.remove_entries(&shape.prune);
+            pruned.remove_items(&shape.dropped);
             pruned.to_value()
         };
         match serde_yaml::from_value::<T>(value) {
@@ -299,13 +344,12 @@ fn typed<T: DeserializeOwned>(
             }
         }
     };
-    let pruned = shape
-        .prune
-        .iter()
-        .map(|steps| yaml::format_owned_path(steps))
-        .collect();
+    // The rules find their lines in the tree by index: it loses the same
+    // list items as the record.
+    root.remove_items(&shape.dropped);
+    let left_out = LeftOut::of(&shape);
     Diagnostic::attach_sources(&mut out[first..], &source.text);
-    (Some(root), record, pruned)
+    (Some(root), record, left_out)
 }
 
 fn to_u32(n: usize) -> u32 {

@@ -31,8 +31,13 @@ pub struct Outcome {
     /// them the record still has a usable shape, so the other rules can run
     /// on the rest and report their findings in the same run.
     pub prune: Vec<Vec<OwnedStep>>,
-    /// A required field is missing or wrong, or a list holds a wrong item:
-    /// the record cannot be read until it is fixed.
+    /// List items with a required field missing or wrong, or of a wrong
+    /// type. Without them the record can be read, so the other rules run on
+    /// the rest; what they would say about those lists is left unsaid (see
+    /// `validate::check_loaded`).
+    pub dropped: Vec<Vec<OwnedStep>>,
+    /// A required field is missing or wrong, or a section or list is of a
+    /// wrong type: the record cannot be read until it is fixed.
     pub unusable: bool,
 }
 
@@ -54,13 +59,16 @@ pub fn check(
         path: Vec::new(),
         unusable: 0,
         prune: Vec::new(),
+        dropped: Vec::new(),
     };
     walker.check(root, schema.root, root_pos);
     let unusable = walker.unusable > 0;
     let prune = std::mem::take(&mut walker.prune);
+    let dropped = std::mem::take(&mut walker.dropped);
     Outcome {
         clean: out.len() == before,
         prune,
+        dropped,
         unusable,
     }
 }
@@ -239,6 +247,7 @@ struct Walker<'n, 'o> {
     /// Problems no pruning can mend, in the part being checked.
     unusable: usize,
     prune: Vec<Vec<OwnedStep>>,
+    dropped: Vec<Vec<OwnedStep>>,
 }
 
 impl<'n> Walker<'n, '_> {
@@ -247,7 +256,7 @@ impl<'n> Walker<'n, '_> {
     }
 
     fn push(&mut self, rule: &'static rules::Rule, pos: Pos, message: String, help: String) {
-        if !std::ptr::eq(rule, rules::UNKNOWN_FIELD) {
+        if rule.name != rules::UNKNOWN_FIELD.name {
             self.unusable += 1;
         }
         let path = format_path(&self.path);
@@ -298,7 +307,13 @@ impl<'n> Walker<'n, '_> {
                 if let Some(item_shape) = shape.items {
                     for (index, item) in items.iter().enumerate() {
                         self.path.push(Step::Index(index));
+                        let unusable_before = self.unusable;
                         self.check(item, item_shape, item.pos);
+                        if self.unusable > unusable_before {
+                            // The item cannot be read; the rest can.
+                            self.unusable = unusable_before;
+                            self.dropped.push(owned(&self.path));
+                        }
                         self.path.pop();
                     }
                 }

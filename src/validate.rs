@@ -465,19 +465,32 @@ fn check_loaded(
     };
     rules::engagement::check(record, &context, out);
     let history = history.map(|(since, lookup)| compare(since, lookup, record, &context, out));
-    // A field left out for being wrong is reported once, as wrong; what the
-    // rules would say about its absence is noise.
+    // A field or list item left out for being wrong is reported once, as
+    // wrong; what the rules would say about its absence is noise.
     if !loaded.pruned.is_empty() {
-        let under_pruned = |path: &str| {
-            loaded.pruned.iter().any(|pruned| {
-                path.strip_prefix(pruned.as_str())
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-            })
+        let within = |path: &str, of: &str| {
+            path.strip_prefix(of)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
         };
+        let under_pruned = |path: &str| loaded.pruned.iter().any(|pruned| within(path, pruned));
+        // What is said of a list's parent (`updates` of `updates.log`)
+        // may be about the list too.
+        let above_a_dropped_item =
+            |path: &str| loaded.dropped_from.iter().any(|list| within(list, path));
+        // An update may name a milestone that was left out, a win a metric.
+        let referred_to_dropped = loaded
+            .dropped_from
+            .iter()
+            .any(|list| list == "milestones" || list == "success.metrics");
         let mut index = 0;
         out.retain(|d| {
             index += 1;
-            index <= first || !d.path.as_deref().is_some_and(under_pruned)
+            let unsaid = d
+                .path
+                .as_deref()
+                .is_some_and(|path| under_pruned(path) || above_a_dropped_item(path))
+                || (referred_to_dropped && d.rule.name == rules::UNKNOWN_REFERENCE.name);
+            index <= first || !unsaid
         });
     }
     Diagnostic::attach_sources(&mut out[first..], &loaded.source.text);

@@ -44,8 +44,9 @@ pub enum Step<'a> {
     Index(usize),
 }
 
-/// A step of a path kept beyond the tree it was taken from.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A step of a path kept beyond the tree it was taken from. Paths order
+/// step by step, a path after its own beginning.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OwnedStep {
     Key(String),
     Index(usize),
@@ -224,6 +225,26 @@ impl Node {
             }) = descend_mut(self, parent)
             {
                 entries.retain(|e| !keys.contains(e.key.as_str()));
+            }
+        }
+    }
+
+    /// Removes the list items at `paths` (each ending in an index, as the
+    /// tree was when they were taken).
+    pub fn remove_items(&mut self, paths: &[Vec<OwnedStep>]) {
+        let mut paths: Vec<&Vec<OwnedStep>> = paths.iter().collect();
+        // Later items and deeper paths first, so that every path still
+        // points where it did when it is reached.
+        paths.sort_unstable_by(|a, b| b.cmp(a));
+        for path in paths {
+            if let Some((OwnedStep::Index(index), parent)) = path.split_last()
+                && let Some(Node {
+                    kind: NodeKind::Seq(items),
+                    ..
+                }) = descend_mut(self, parent)
+                && *index < items.len()
+            {
+                items.remove(*index);
             }
         }
     }

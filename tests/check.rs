@@ -2186,6 +2186,73 @@ fn a_folder_with_no_records_passes_with_a_note_that_it_is_empty() {
 }
 
 #[test]
+fn a_broken_list_item_leaves_the_rest_of_the_record_checked() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            // Milestone A loses its due date: it is reported and left out.
+            ("    due: 2026-04-01\n", ""),
+            // Found by the rules on the rest of the record, in the same run.
+            ("      weight: 2", "      weight: 0"),
+        ],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["invalid-value", "missing-field"]);
+    at(
+        &r.diags[0],
+        ERR,
+        E,
+        31,
+        15,
+        Some("success.metrics[0].weight"),
+    );
+    says(&r.diags[0], &["weight 0"]);
+    at(&r.diags[1], ERR, E, 36, 5, Some("milestones[0].due"));
+    // Not said, though the record without milestone A would make the
+    // rules say it: the update naming A names an unknown milestone.
+    r.none_of("unknown-reference");
+}
+
+#[test]
+fn the_rules_say_nothing_of_a_list_that_lost_items() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("    - date: 2026-03-15", "    - date: 2026-03-32"),
+            ("    - date: 2026-11-10", "    - date: 2026-11-31"),
+        ],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["invalid-value", "invalid-value"]);
+    at(&r.diags[0], ERR, E, 49, 13, Some("updates.log[0].date"));
+    at(&r.diags[1], ERR, E, 53, 13, Some("updates.log[1].date"));
+    // With both entries left out no update is left, yet "no update since
+    // the start" would be untrue.
+    r.none_of("update-overdue");
+}
+
+#[test]
+fn a_metric_that_lost_a_measurement_is_not_called_stale() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[(
+            "{ date: 2026-11-01, value: 12",
+            "{ date: 2026-11-31, value: 12",
+        )],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["invalid-value"]);
+    at(
+        &r.diags[0],
+        ERR,
+        E,
+        34,
+        19,
+        Some("success.metrics[0].measurements[1].date"),
+    );
+}
+
+#[test]
 fn a_number_written_wrong_gets_help_that_fits_its_field() {
     let r = check_engagement(&edit(
         BASELINE,
