@@ -39,6 +39,9 @@ pub struct Loaded<T> {
     /// The lists that lost an item (already reported as wrong): `tree` and
     /// `record` are without it.
     pub dropped_from: Vec<String>,
+    /// Required fields of the record itself that were missing or wrong
+    /// (already reported): `record` holds a placeholder instead.
+    pub replaced: Vec<&'static str>,
     /// The Markdown after the front matter (engagements only).
     pub body_start: usize,
 }
@@ -213,6 +216,7 @@ pub fn engagement_from_source(
         record,
         pruned: left_out.pruned,
         dropped_from: left_out.dropped_from,
+        replaced: left_out.replaced,
         body_start,
     })
 }
@@ -233,6 +237,7 @@ pub fn yaml_file<T: DeserializeOwned>(
         record,
         pruned: left_out.pruned,
         dropped_from: left_out.dropped_from,
+        replaced: left_out.replaced,
         body_start: len,
     })
 }
@@ -242,6 +247,7 @@ pub fn yaml_file<T: DeserializeOwned>(
 struct LeftOut {
     pruned: Vec<String>,
     dropped_from: Vec<String>,
+    replaced: Vec<&'static str>,
 }
 
 impl LeftOut {
@@ -253,7 +259,12 @@ impl LeftOut {
                 .map(|steps| yaml::format_owned_path(steps))
                 .collect(),
             dropped_from: Vec::new(),
+            replaced: shape.replaced.clone(),
         };
+        // Whatever the rules say of a placeholder is not so.
+        left_out
+            .pruned
+            .extend(shape.replaced.iter().map(|&key| key.to_owned()));
         for item in &shape.dropped {
             let list = &item[..item.len() - 1];
             left_out.dropped_from.push(yaml::format_owned_path(list));
@@ -319,14 +330,19 @@ fn typed<T: DeserializeOwned>(
     let record = if shape.unusable {
         None
     } else {
-        let value = if shape.prune.is_empty() && shape.dropped.is_empty() {
-            root.to_value()
-        } else {
-            let mut pruned = root.clone();
-            pruned.remove_entries(&shape.prune);
-            pruned.remove_items(&shape.dropped);
-            pruned.to_value()
-        };
+        let value =
+            if shape.prune.is_empty() && shape.dropped.is_empty() && shape.replaced.is_empty() {
+                root.to_value()
+            } else {
+                let mut pruned = root.clone();
+                pruned.remove_entries(&shape.prune);
+                pruned.remove_items(&shape.dropped);
+                for &key in &shape.replaced {
+                    // Any valid word serves: the rules run with every status.
+                    pruned.set_text(key, if key == "status" { "active" } else { "" });
+                }
+                pruned.to_value()
+            };
         match serde_yaml::from_value::<T>(value) {
             Ok(record) => Some(record),
             Err(error) => {

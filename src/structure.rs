@@ -36,9 +36,24 @@ pub struct Outcome {
     /// the rest; what they would say about those lists is left unsaid (see
     /// `validate::check_loaded`).
     pub dropped: Vec<Vec<OwnedStep>>,
+    /// Required fields of the record itself that are missing or wrong but
+    /// can stand in for by a placeholder (`title`, `owner`, `status` of an
+    /// engagement, `name` of a client): the rest of the record is read with
+    /// the placeholder, and the rules say nothing that depends on it.
+    pub replaced: Vec<&'static str>,
     /// A required field is missing or wrong, or a section or list is of a
     /// wrong type: the record cannot be read until it is fixed.
     pub unusable: bool,
+}
+
+/// The top-level required fields of a record kind whose value no rule
+/// needs to read the rest (see `Outcome::replaced`).
+fn replaceable(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::Engagement => &["title", "owner", "status"],
+        RecordKind::Client => &["name"],
+        RecordKind::Config => &[],
+    }
 }
 
 /// Checks `root` against the schema of `kind`; every problem found becomes a
@@ -60,15 +75,19 @@ pub fn check(
         unusable: 0,
         prune: Vec::new(),
         dropped: Vec::new(),
+        replaceable: replaceable(kind),
+        replaced: Vec::new(),
     };
     walker.check(root, schema.root, root_pos);
     let unusable = walker.unusable > 0;
     let prune = std::mem::take(&mut walker.prune);
     let dropped = std::mem::take(&mut walker.dropped);
+    let replaced = std::mem::take(&mut walker.replaced);
     Outcome {
         clean: out.len() == before,
         prune,
         dropped,
+        replaced,
         unusable,
     }
 }
@@ -248,6 +267,8 @@ struct Walker<'n, 'o> {
     unusable: usize,
     prune: Vec<Vec<OwnedStep>>,
     dropped: Vec<Vec<OwnedStep>>,
+    replaceable: &'static [&'static str],
+    replaced: Vec<&'static str>,
 }
 
 impl<'n> Walker<'n, '_> {
@@ -344,6 +365,7 @@ impl<'n> Walker<'n, '_> {
                 .and_then(|p| p.get(entry.key.as_str()).copied());
             self.path.push(Step::Key(&entry.key));
             let required = shape.required.contains(&entry.key.as_str());
+            let unusable_before = self.unusable;
             match (property, &shape.additional) {
                 (Some(property_shape), _) => {
                     if required && is_blank(&entry.value) {
@@ -393,6 +415,12 @@ impl<'n> Walker<'n, '_> {
                 }
                 (None, Additional::Allowed) => {}
             }
+            if self.unusable > unusable_before
+                && let Some(&key) = self.top_level_replaceable(&entry.key)
+            {
+                self.unusable = unusable_before;
+                self.replaced.push(key);
+            }
             self.path.pop();
         }
         for &name in &shape.required {
@@ -410,9 +438,22 @@ impl<'n> Walker<'n, '_> {
                     message,
                     format!("add `{name}:` with a value"),
                 );
+                if let Some(&key) = self.top_level_replaceable(name) {
+                    self.unusable -= 1;
+                    self.replaced.push(key);
+                }
                 self.path.pop();
             }
         }
+    }
+
+    /// `key`, when it is a replaceable field of the record itself (the
+    /// path holds just that key).
+    fn top_level_replaceable(&self, key: &str) -> Option<&'static &'static str> {
+        if self.path.len() != 1 {
+            return None;
+        }
+        self.replaceable.iter().find(|&&name| name == key)
     }
 
     fn check_word(&mut self, node: &Node, words: &[&str]) {

@@ -463,7 +463,11 @@ fn check_loaded(
         as_of,
         settings,
     };
-    rules::engagement::check(record, &context, out);
+    if loaded.replaced.contains(&"status") {
+        out.extend(whatever_the_status(record, &context));
+    } else {
+        rules::engagement::check(record, &context, out);
+    }
     let history = history.map(|(since, lookup)| compare(since, lookup, record, &context, out));
     // A field or list item left out for being wrong is reported once, as
     // wrong; what the rules would say about its absence is noise.
@@ -506,6 +510,44 @@ fn check_loaded(
         tree: loaded.tree?,
         history,
     })
+}
+
+/// What the rules find in a record whose status could not be read: only
+/// the findings that hold whatever its status is.
+fn whatever_the_status(
+    record: &Engagement,
+    context: &rules::engagement::Context<'_>,
+) -> Vec<Diagnostic> {
+    use crate::model::Status;
+    let mut common: Option<Vec<Diagnostic>> = None;
+    for status in [
+        Status::Prospect,
+        Status::Active,
+        Status::Paused,
+        Status::Completed,
+        Status::Ended,
+        Status::Declined,
+    ] {
+        let mut as_if = record.clone();
+        as_if.status = status;
+        let mut found = Vec::new();
+        rules::engagement::check(&as_if, context, &mut found);
+        common = Some(match common {
+            None => found,
+            Some(kept) => kept
+                .into_iter()
+                .filter(|d| {
+                    found.iter().any(|f| {
+                        f.rule.name == d.rule.name
+                            && f.pos == d.pos
+                            && f.path == d.path
+                            && f.message == d.message
+                    })
+                })
+                .collect(),
+        });
+    }
+    common.unwrap_or_default()
 }
 
 /// The history rules for one engagement, and what it was at REV.

@@ -229,6 +229,27 @@ impl Node {
         }
     }
 
+    /// Sets the field `key` of this map to the text `value`, adding it
+    /// (at the map's position) when it is not there.
+    pub fn set_text(&mut self, key: &str, value: &str) {
+        let pos = self.pos;
+        let NodeKind::Map(entries) = &mut self.kind else {
+            return;
+        };
+        let text = Node {
+            kind: NodeKind::Str(value.to_owned()),
+            pos,
+        };
+        match entries.iter_mut().find(|e| e.key == key) {
+            Some(entry) => entry.value = text,
+            None => entries.push(Entry {
+                key: key.to_owned(),
+                key_pos: pos,
+                value: text,
+            }),
+        }
+    }
+
     /// Removes the list items at `paths` (each ending in an index, as the
     /// tree was when they were taken).
     pub fn remove_items(&mut self, paths: &[Vec<OwnedStep>]) {

@@ -2232,6 +2232,58 @@ fn the_rules_say_nothing_of_a_list_that_lost_items() {
 }
 
 #[test]
+fn a_misspelt_status_leaves_the_findings_that_hold_whatever_the_status() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("status: active", "status: actve"),
+            ("      weight: 2", "      weight: 0"),
+            // An active engagement must record its qualification decision,
+            // a completed one need not: with the status unknown, unsaid.
+            ("  decision: reframe\n", ""),
+        ],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["invalid-value", "invalid-value"]);
+    at(&r.diags[0], ERR, E, 3, 9, Some("status"));
+    says(&r.diags[0], &["actve"]);
+    // A line up: the decision's line is gone.
+    at(
+        &r.diags[1],
+        ERR,
+        E,
+        30,
+        15,
+        Some("success.metrics[0].weight"),
+    );
+    r.none_of("not-qualified");
+}
+
+#[test]
+fn a_missing_title_or_owner_leaves_the_rest_of_the_record_checked() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("title: Sales cycle redesign\n", ""),
+            ("owner: Dana Whitfield", "owner:"),
+            ("      weight: 2", "      weight: 0"),
+        ],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["missing-field", "missing-field", "invalid-value"]);
+    at(&r.diags[0], ERR, E, 1, 1, Some("title"));
+    at(&r.diags[1], ERR, E, 3, 1, Some("owner"));
+    at(
+        &r.diags[2],
+        ERR,
+        E,
+        30,
+        15,
+        Some("success.metrics[0].weight"),
+    );
+}
+
+#[test]
 fn a_metric_that_lost_a_measurement_is_not_called_stale() {
     let r = check_engagement(&edit(
         BASELINE,
