@@ -385,6 +385,7 @@ pub struct Success {
 #[serde(deny_unknown_fields)]
 pub struct Metric {
     /// A slug, unique in the engagement.
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
     pub id: Text,
     pub name: Text,
     pub unit: Option<Text>,
@@ -392,6 +393,7 @@ pub struct Metric {
     /// Must differ from the baseline.
     pub target: f64,
     /// Optional, default 1, must be > 0.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub weight: Option<f64>,
     #[serde(default)]
     pub measurements: Vec<Measurement>,

@@ -113,6 +113,14 @@ fn the_schema_rejects_what_check_rejects() {
             "title: T\nstatus: active\nowner: O\nreview: { date: 2026-01-01, decision: maybe }\n",
             "unknown review decision",
         ),
+        (
+            "title: T\nstatus: active\nowner: O\nsuccess:\n  metrics:\n    - { id: m, name: M, baseline: 1, target: 2, weight: 0 }\n",
+            "a weight must be above 0",
+        ),
+        (
+            "title: T\nstatus: active\nowner: O\nsuccess:\n  metrics:\n    - { id: Days to close, name: M, baseline: 1, target: 2 }\n",
+            "a metric id is a slug",
+        ),
     ] {
         assert!(!validator.is_valid(&yaml_to_json(yaml)), "{why}: {yaml}");
     }
