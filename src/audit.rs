@@ -185,8 +185,11 @@ pub struct MetricMovement {
     pub id: String,
     pub name: String,
     pub unit: Option<String>,
+    #[serde(serialize_with = "crate::view::plain_option")]
     pub start_value: Option<f64>,
+    #[serde(serialize_with = "crate::view::plain_option")]
     pub end_value: Option<f64>,
+    #[serde(serialize_with = "crate::view::plain_option")]
     pub change: Option<f64>,
     pub end_status: &'static str,
 }

@@ -1138,7 +1138,8 @@ pub struct ChecklistJson {
     pub detail: String,
 }
 
-/// A number as written in the record: 45, not 45.0.
+/// A number as written in the record: 45, not 45.0 (engagements.json and the
+/// audit's JSON alike).
 fn plain_number<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
     if value.fract() == 0.0 && value.abs() < 9.0e15 {
         serializer.serialize_i64(*value as i64)
@@ -1147,7 +1148,7 @@ fn plain_number<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::O
     }
 }
 
-fn plain_option<S: serde::Serializer>(
+pub(crate) fn plain_option<S: serde::Serializer>(
     value: &Option<f64>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

@@ -97,6 +97,8 @@ fn milestones_metrics_wins_updates_and_concerns_of_an_active_engagement() {
         ),
         (Some(120.0), Some(170.0), Some(50.0))
     );
+    // Written as in the records and engagements.json: 120, not 120.0.
+    assert!(metric["start_value"].is_i64(), "{metric}");
     assert_eq!(metric["end_status"], "on-track");
     // Wins on 1 Aug (celebrated) and 15 Sep (not); 30 Jun is Q2.
     let wins: Vec<bool> = deal["wins"]
