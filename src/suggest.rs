@@ -3,14 +3,21 @@
 /// The candidate closest to `word`, when it is close enough to be a typo.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word_lower = word.to_lowercase();
+    let word_len = word.chars().count();
     candidates
         .into_iter()
-        // Two letters swapped (`titel`) is the commonest typo: one edit.
-        .map(|candidate| (strsim::osa_distance(&word_lower, candidate), candidate))
-        .filter(|&(distance, candidate)| {
+        .filter_map(|candidate| {
             // One typo in a short word, up to a third of a long one.
-            let allowed = (candidate.chars().count().max(word.chars().count()) / 3).max(1);
-            distance <= allowed
+            let candidate_len = candidate.chars().count();
+            let allowed = (candidate_len.max(word_len) / 3).max(1);
+            // No fewer edits than the lengths differ: most candidates are
+            // ruled out before the distance is computed.
+            if candidate_len.abs_diff(word_len) > allowed {
+                return None;
+            }
+            // Two letters swapped (`titel`) is the commonest typo: one edit.
+            let distance = strsim::osa_distance(&word_lower, candidate);
+            (distance <= allowed).then_some((distance, candidate))
         })
         // Between equally near candidates, the one that starts like the word.
         .min_by_key(|&(distance, candidate)| {
