@@ -265,8 +265,15 @@ impl LeftOut {
         left_out
             .pruned
             .extend(shape.replaced.iter().map(|&key| key.to_owned()));
-        for item in &shape.dropped {
-            let list = &item[..item.len() - 1];
+        let mut lists: Vec<&[yaml::OwnedStep]> = shape
+            .dropped
+            .iter()
+            .map(|item| &item[..item.len() - 1])
+            .collect();
+        // A list may lose many items: each list once.
+        lists.sort_unstable();
+        lists.dedup();
+        for list in lists {
             left_out.dropped_from.push(yaml::format_owned_path(list));
             // Without the item, everything said of its list may be wrong
             // (its latest entry, its count, its order), and so may what is

@@ -537,17 +537,13 @@ fn whatever_the_status(
         rules::engagement::check(&as_if, context, &mut found);
         common = Some(match common {
             None => found,
-            Some(kept) => kept
-                .into_iter()
-                .filter(|d| {
-                    found.iter().any(|f| {
-                        f.rule.name == d.rule.name
-                            && f.pos == d.pos
-                            && f.path == d.path
-                            && f.message == d.message
-                    })
-                })
-                .collect(),
+            Some(kept) => {
+                let key = |d: &Diagnostic| (d.rule.name, d.pos, d.path.clone(), d.message.clone());
+                let found: std::collections::HashSet<_> = found.iter().map(key).collect();
+                kept.into_iter()
+                    .filter(|d| found.contains(&key(d)))
+                    .collect()
+            }
         });
     }
     common.unwrap_or_default()

@@ -253,19 +253,29 @@ impl Node {
     /// Removes the list items at `paths` (each ending in an index, as the
     /// tree was when they were taken).
     pub fn remove_items(&mut self, paths: &[Vec<OwnedStep>]) {
-        let mut paths: Vec<&Vec<OwnedStep>> = paths.iter().collect();
-        // Later items and deeper paths first, so that every path still
-        // points where it did when it is reached.
-        paths.sort_unstable_by(|a, b| b.cmp(a));
+        let mut by_list: std::collections::BTreeMap<
+            &[OwnedStep],
+            std::collections::HashSet<usize>,
+        > = std::collections::BTreeMap::new();
         for path in paths {
-            if let Some((OwnedStep::Index(index), parent)) = path.split_last()
-                && let Some(Node {
-                    kind: NodeKind::Seq(items),
-                    ..
-                }) = descend_mut(self, parent)
-                && *index < items.len()
+            if let Some((OwnedStep::Index(index), list)) = path.split_last() {
+                by_list.entry(list).or_default().insert(*index);
+            }
+        }
+        // Later and deeper lists first, so that every path still points
+        // where it did when it is reached (an outer list loses its items
+        // after the lists inside them).
+        for (list, indices) in by_list.into_iter().rev() {
+            if let Some(Node {
+                kind: NodeKind::Seq(items),
+                ..
+            }) = descend_mut(self, list)
             {
-                items.remove(*index);
+                let mut index = 0;
+                items.retain(|_| {
+                    index += 1;
+                    !indices.contains(&(index - 1))
+                });
             }
         }
     }

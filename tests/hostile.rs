@@ -165,6 +165,37 @@ fn a_ten_megabyte_single_line_scalar_is_read() {
 }
 
 #[test]
+fn thousands_of_broken_list_items_are_left_out_quickly() {
+    // A status that is no status word, 20,000 milestones without `due:`
+    // (each reported and left out) and 20,000 overdue ones: the rules run
+    // under every status on what is left, and say nothing of the list.
+    let mut text = String::from(
+        "---\ntitle: T\nstatus: activ\nowner: O\nstart: 2026-01-01\nend: 2026-12-31\nmilestones:\n",
+    );
+    for i in 0..20_000 {
+        text.push_str(&format!("  - {{ id: M{i}, title: t }}\n"));
+    }
+    for i in 0..20_000 {
+        text.push_str(&format!("  - {{ id: N{i}, title: t, due: 2026-02-01 }}\n"));
+    }
+    text.push_str("---\n");
+    let tmp = repo_with("milestones.md", text.as_bytes());
+    let started = std::time::Instant::now();
+    let (code, found) = check(tmp.path());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 1);
+    let count = |rule: &str| found.iter().filter(|(r, _)| r == rule).count();
+    assert_eq!(count("missing-field"), 20_000);
+    assert_eq!(count("invalid-value"), 1);
+    assert_eq!(count("milestone-overdue"), 0);
+    assert!(witness_checked(&found));
+}
+
+#[test]
 fn front_matter_with_100000_keys_reports_every_one_quickly() {
     let mut text = String::from("---\ntitle: T\nstatus: prospect\nowner: O\n");
     for i in 0..100_000 {
