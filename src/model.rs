@@ -239,6 +239,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in FORMAT.md's order.
+    pub const ALL: [Status; 6] = [
+        Status::Prospect,
+        Status::Active,
+        Status::Paused,
+        Status::Completed,
+        Status::Ended,
+        Status::Declined,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Prospect => "prospect",

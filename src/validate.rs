@@ -523,14 +523,7 @@ fn whatever_the_status(
 ) -> Vec<Diagnostic> {
     use crate::model::Status;
     let mut common: Option<Vec<Diagnostic>> = None;
-    for status in [
-        Status::Prospect,
-        Status::Active,
-        Status::Paused,
-        Status::Completed,
-        Status::Ended,
-        Status::Declined,
-    ] {
+    for status in Status::ALL {
         let mut as_if = record.clone();
         as_if.status = status;
         let mut found = Vec::new();

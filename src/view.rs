@@ -1017,14 +1017,7 @@ pub fn portfolio(
     mut rows: Vec<PortfolioRow>,
     mut clients: Vec<ClientLink>,
 ) -> Portfolio {
-    let statuses = [
-        Status::Prospect,
-        Status::Active,
-        Status::Paused,
-        Status::Completed,
-        Status::Ended,
-        Status::Declined,
-    ];
+    let statuses = Status::ALL;
     let counts_by_status = statuses
         .iter()
         .map(|s| Count {
