@@ -9,7 +9,12 @@
 //! - images are never loaded (a report makes no request to another host):
 //!   they are shown as their description;
 //! - headings start at `<h4>`: record text always sits inside a page
-//!   section, and the page's own outline must stay in order.
+//!   section, and the page's own outline must stay in order;
+//! - footnotes (`[^1]`) are numbered within their own text and carry no
+//!   `id`: one page shows many records' texts, and pulldown-cmark's ids
+//!   (the label as written) would repeat across them.
+
+use std::collections::HashMap;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
@@ -70,12 +75,24 @@ fn is_plain_line(line: &str) -> bool {
 }
 
 fn through_pulldown_cmark(markdown: &str) -> String {
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_FOOTNOTES;
     let mut image_depth = 0usize;
     let mut dropped_links: Vec<bool> = Vec::new();
+    let mut footnotes = FootnoteNumbers::default();
     let events = Parser::new_ext(markdown, options).filter_map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        Event::FootnoteReference(label) => Some(Event::InlineHtml(CowStr::from(format!(
+            "<sup class=\"footnote-reference\">{}</sup>",
+            footnotes.number(label)
+        )))),
+        Event::Start(Tag::FootnoteDefinition(label)) => Some(Event::Html(CowStr::from(format!(
+            "<div class=\"footnote-definition\"><sup class=\"footnote-definition-label\">{}</sup>",
+            footnotes.number(label)
+        )))),
+        Event::End(TagEnd::FootnoteDefinition) => Some(Event::Html(CowStr::Borrowed("</div>\n"))),
         Event::Start(Tag::Heading {
             level,
             id,
@@ -130,6 +147,20 @@ fn through_pulldown_cmark(markdown: &str) -> String {
     out
 }
 
+/// Footnotes numbered in the order their labels first appear, as
+/// pulldown-cmark's own writer numbers them.
+#[derive(Default)]
+struct FootnoteNumbers<'a> {
+    numbers: HashMap<CowStr<'a>, usize>,
+}
+
+impl<'a> FootnoteNumbers<'a> {
+    fn number(&mut self, label: CowStr<'a>) -> usize {
+        let next = self.numbers.len() + 1;
+        *self.numbers.entry(label).or_insert(next)
+    }
+}
+
 /// Renders a one-paragraph text without the enclosing `<p>`, for table
 /// cells and short lines.
 pub fn inline_html(markdown: &str) -> String {
@@ -170,6 +201,54 @@ pub fn is_safe_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn footnotes_are_numbered_in_their_text_and_carry_no_id() {
+        let html = to_html(
+            "Revenue grew.[^books] Costs fell.[^2] As the books say.[^books]\n\n\
+             [^books]: Reviewed FY2024-25 books.\n\n[^2]: Their finance lead.\n",
+        );
+        assert_eq!(
+            html.matches("<sup class=\"footnote-reference\">1</sup>")
+                .count(),
+            2,
+            "{html}"
+        );
+        assert!(
+            html.contains("<sup class=\"footnote-reference\">2</sup>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "<sup class=\"footnote-definition-label\">1</sup>\n<p>Reviewed FY2024-25 books.</p>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("Their finance lead."), "{html}");
+        // Another text on the same page may use the same labels.
+        assert!(!html.contains("id="), "{html}");
+        assert!(!html.contains("href"), "{html}");
+        // A definition is not a link destination any more.
+        assert!(!html.contains("[^"), "{html}");
+    }
+
+    #[test]
+    fn a_reference_with_no_definition_stays_text() {
+        let html = to_html("See [^missing].\n");
+        assert!(html.contains("[^missing]"), "{html}");
+        assert!(!html.contains("<sup"), "{html}");
+    }
+
+    #[test]
+    fn markup_in_a_footnote_stays_inert() {
+        let html =
+            to_html("Note.[^x]\n\n[^x]: <script>alert(1)</script> [a](javascript:alert(1))\n");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(
+            !html.to_ascii_lowercase().contains("href=\"javascript"),
+            "{html}"
+        );
+    }
 
     #[test]
     fn raw_html_is_shown_as_text() {

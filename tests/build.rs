@@ -605,6 +605,68 @@ fn template_syntax_in_record_text_is_printed_as_it_is() {
     }
 }
 
+/// Footnotes render, and two texts on one page that use the same label
+/// do not give the page two elements with one `id`.
+#[test]
+fn footnotes_render_and_no_page_repeats_an_id() {
+    // In YAML's double quotes `\n` is a line break; the body is as written.
+    let field = r"Claim.[^1]\n\n[^1]: FIELD-SOURCE";
+    let body = "Body claim.[^1]\n\n[^1]: BODY-SOURCE\n";
+    let engagement = |title: &str| {
+        TEMPLATE
+            .replace("---\n{X}\n", "---\n{BODY}")
+            .replacen("{X}", title, 1)
+            .replace(
+                "current_state: \"{X}\"",
+                &format!("current_state: \"{field}\""),
+            )
+            .replace(
+                "desired_outcome: \"{X}\"",
+                &format!("desired_outcome: \"{field}\""),
+            )
+            .replace("went_right: \"{I}\"", &format!("went_right: \"{field}\""))
+            .replace("{X}", "visible text")
+            .replace("{I}", "internal text")
+            .replace("{BODY}", body)
+    };
+    let repo = write_repo(&[
+        ("acme-logistics/client.yaml", CLIENT),
+        ("acme-logistics/deal.md", &engagement("First deal")),
+        ("acme-logistics/pilot.md", &engagement("Second deal")),
+    ]);
+    let out = repo.path().join("public");
+    let (code, stdout, stderr) = build(repo.path(), &out, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let client_page = std::fs::read_to_string(out.join("acme-logistics/index.html")).unwrap();
+    assert!(
+        client_page.contains("BODY-SOURCE"),
+        "the body's footnote is shown"
+    );
+    assert!(client_page.contains("<sup class=\"footnote-reference\">1</sup>"));
+    assert!(
+        client_page.contains("FIELD-SOURCE"),
+        "a field's footnote is shown"
+    );
+    assert!(
+        !client_page.contains("[^1]"),
+        "a footnote label is left as text"
+    );
+    for (path, bytes) in common::read_tree(&out) {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let html = String::from_utf8(bytes).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for tag in tags(&html) {
+            for (name, value) in attributes(tag) {
+                if name == "id" {
+                    assert!(seen.insert(value.clone()), "{path} repeats id=\"{value}\"");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn hostile_record_text_comes_out_inert() {
     let hostile = [
