@@ -99,6 +99,13 @@ if [ "$HUGO" -eq 1 ] && ! command -v hugo >/dev/null; then
 fi
 
 say "building release binaries"
+# The tool's state as built, not as it is when the report is written: the
+# tree may change while the benchmark runs.
+if COMMIT=$(git rev-parse --short HEAD 2>/dev/null); then
+    git diff --quiet HEAD -- src templates Cargo.toml Cargo.lock || COMMIT="$COMMIT with uncommitted changes to the tool"
+else
+    COMMIT="not a git checkout"
+fi
 cargo build --release --locked --quiet --bin commonthread --example generate --example parse_only
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
@@ -372,11 +379,6 @@ awk -F'\t' '
     }' "$ROWS" >"$TABLE"
 
 REPORT=$ROOT/bench/last-run.md
-if COMMIT=$(git rev-parse --short HEAD 2>/dev/null); then
-    git diff --quiet HEAD -- src templates Cargo.toml Cargo.lock || COMMIT="$COMMIT with uncommitted changes to the tool"
-else
-    COMMIT="not a git checkout"
-fi
 {
     echo "# Benchmark: last run"
     echo
