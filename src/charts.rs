@@ -977,7 +977,16 @@ fn draw_metric_chart(
     // Room above the highest value and below the lowest for the labels of
     // the baseline and target lines, which sit outside the band between them.
     let inner = 22.0;
-    let y = |v: f64| (bottom - inner) - (bottom - top - 2.0 * inner) * (v - lo) / (hi - lo);
+    let span = bottom - top - 2.0 * inner;
+    let y = |v: f64| {
+        let (along, whole) = (v - lo, hi - lo);
+        if along.is_finite() && whole.is_finite() {
+            (bottom - inner) - span * along / whole
+        } else {
+            // Values near f64's limits: their differences overflow.
+            (bottom - inner) - span * crate::figures::position(v, lo, hi)
+        }
+    };
     let mut svg = String::with_capacity(4096);
     let mut taken = Vec::new();
 
@@ -1126,6 +1135,10 @@ pub fn metric_chart(
 
 /// A number as people write it, with its unit: "12 days", "48,000", "7.9%".
 pub fn format_number(value: f64, unit: &str) -> String {
+    if value.abs() >= 1e18 {
+        // Past u64's digits; such a figure is read as a magnitude anyway.
+        return with_unit(format!("{value:e}"), unit);
+    }
     let rounded = crate::figures::round_to(value, 2);
     let negative = rounded < 0.0;
     let abs = rounded.abs();
@@ -1141,7 +1154,11 @@ pub fn format_number(value: f64, unit: &str) -> String {
     if fraction > 0.0 {
         push_hundredths(&mut text, fraction);
     }
-    match unit {
+    with_unit(text, unit)
+}
+
+fn with_unit(mut text: String, unit: &str) -> String {
+    match unit.trim() {
         "" => {}
         "%" => text.push('%'),
         unit => {
@@ -1285,6 +1302,10 @@ mod tests {
         for value in [9e15, 1e20, f64::MAX, f64::NAN, f64::INFINITY] {
             assert!(!format_number(value, "").is_empty(), "{value:?}");
         }
+        // Past u64's digits, a magnitude rather than a wrong count.
+        assert_eq!(format_number(1.7e308, " kg"), "1.7e308 kg");
+        assert_eq!(format_number(-2e19, ""), "-2e19");
+        assert_eq!(format_number(9e17, ""), "900,000,000,000,000,000");
         assert_eq!(format_number(7.9, "%"), "7.9%");
         assert_eq!(format_number(48_000.0, ""), "48,000");
         assert_eq!(format_number(12.05, " days"), "12.05 days");

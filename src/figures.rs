@@ -12,8 +12,28 @@ use crate::rules::engagement::Settings;
 
 /// Rounds half away from zero to `places` decimals, as the reports print.
 pub fn round_to(x: f64, places: i32) -> f64 {
+    // From 2^52 up every f64 is a whole number: nothing to round, and
+    // scaling first could overflow to infinity.
+    if x.abs() >= 4_503_599_627_370_496.0 {
+        return x;
+    }
     let scale = 10f64.powi(places);
     (x * scale).round() / scale
+}
+
+/// `(x - from) / (to - from)`: how far `x` lies on the way from `from` to
+/// `to`. Near f64's limits (a baseline of -1e308 and a target of 1e308)
+/// the differences overflow; halving all three first keeps them finite,
+/// and the plain quotient is kept wherever both differences are finite, so ordinary
+/// figures do not change by a bit.
+pub fn position(x: f64, from: f64, to: f64) -> f64 {
+    let (along, whole) = (x - from, to - from);
+    if (along.is_finite() && whole.is_finite())
+        || !(x.is_finite() && from.is_finite() && to.is_finite())
+    {
+        return along / whole;
+    }
+    (x / 2.0 - from / 2.0) / (to / 2.0 - from / 2.0)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -300,7 +320,7 @@ pub fn current(metric: &Metric, as_of: Date) -> Option<(Date, f64)> {
 }
 
 pub fn progress(baseline: f64, target: f64, current: f64) -> f64 {
-    (current - baseline) / (target - baseline)
+    position(current, baseline, target)
 }
 
 pub fn metric_status(progress: Option<f64>, expected: f64) -> MetricStatus {
@@ -1027,6 +1047,15 @@ mod tests {
         assert_eq!(current(&m, d("2026-07-15")), Some((d("2026-07-01"), 11.0)));
         assert_eq!(current(&m, d("2026-06-01")), Some((d("2026-05-01"), 30.0)));
         assert_eq!(current(&m, d("2026-04-01")), None);
+    }
+
+    #[test]
+    fn progress_stays_finite_near_the_limits_of_f64() {
+        assert_eq!(progress(-1.5e308, 1.5e308, 0.0), 0.5);
+        assert_eq!(progress(-1e308, 0.0, 1e308), 2.0);
+        assert_eq!(progress(1.7e308, -1.7e308, 1.7e308), 0.0);
+        assert_eq!(round_to(1.7e308, 2), 1.7e308);
+        assert_eq!(round_to(-1.7e308, 4), -1.7e308);
     }
 
     #[test]

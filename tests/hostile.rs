@@ -5,7 +5,7 @@
 //! or that every file it did not write is still there byte for byte.
 //!
 //! Every hostile case of issue #6 ("Trust") and of the `check` issue, and
-//! the test that covers it (58 cases):
+//! the test that covers it (59 cases):
 //!
 //! | #  | hostile input | test | file |
 //! |----|---------------|------|------|
@@ -67,6 +67,7 @@
 //! | 56 | a build that fails midway | `a_build_that_fails_midway_leaves_the_previous_out_as_it_was` | build.rs |
 //! | 57 | records with errors: OUT kept as it was | `records_with_errors_are_not_rendered_and_out_is_kept` | build.rs |
 //! | 58 | nothing outside OUT is written by a successful `build` or `audit` (OUT beside DIR and inside it) | `only_out_changes_when_build_and_audit_succeed` | hostile.rs |
+//! | 59 | baselines, targets and measurements near f64's limits (±1.7e308) | `numbers_near_the_limits_of_f64_give_true_figures_and_valid_pages` | hostile.rs |
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -296,6 +297,56 @@ fn control_and_right_to_left_characters_are_shown_inert() {
         "{found:?}"
     );
     assert!(witness_checked(&found));
+}
+
+/// Differences of such numbers overflow to infinity; the figures must not
+/// (progress was null, the status off-track, and the charts drew `NaN`).
+#[test]
+fn numbers_near_the_limits_of_f64_give_true_figures_and_valid_pages() {
+    let text = "---\ntitle: Extremes\nstatus: active\nowner: O\nstart: 2026-03-01\nend: 2026-12-31\n\
+        qualification: { decision: accept }\nsuccess:\n  agreed: 2026-03-02\n  metrics:\n\
+        \x20   - { id: wide, name: Wide, baseline: -1.7e308, target: 1.7e308, measurements: [ { date: 2026-11-01, value: 1.0e308 } ] }\n\
+        updates:\n  log:\n    - { date: 2026-11-10, summary: Sent }\n---\n";
+    let tmp = repo_with("wide.md", text.as_bytes());
+    let out = tmp.path().join("public");
+    let output = commonthread()
+        .arg("build")
+        .arg(tmp.path())
+        .args(["--as-of", "2026-11-16", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("engagements.json")).unwrap()).unwrap();
+    let engagement = &json["clients"][0]["engagements"][0];
+    assert_eq!(
+        engagement["metrics"][0]["progress"],
+        serde_json::json!(0.7941)
+    );
+    assert_eq!(engagement["metrics"][0]["status"], "on-track");
+    assert_eq!(engagement["score"], serde_json::json!(79.4));
+    for page in ["index.html", "acme/index.html", "acme/wide/scorecard.html"] {
+        let html = std::fs::read_to_string(out.join(page)).unwrap();
+        assert!(!html.contains("NaN"), "{page} holds NaN");
+        for infinity in ["=\"inf", "=\"-inf", "inf%", ",inf", ",-inf"] {
+            assert!(!html.contains(infinity), "{page} holds an infinity");
+        }
+        assert!(
+            !html.contains("18,446,744"),
+            "{page} printed a number as u64's largest"
+        );
+    }
+    let scorecard = std::fs::read_to_string(out.join("acme/wide/scorecard.html")).unwrap();
+    assert!(
+        scorecard.contains("baseline -1.7e308, target 1.7e308"),
+        "numbers as magnitudes"
+    );
 }
 
 #[test]
