@@ -36,8 +36,8 @@ pub struct Loaded<T> {
     /// or wrong (each already reported), and of what held a list item left
     /// out: what the rules say under them is not said.
     pub pruned: Vec<String>,
-    /// The lists that lost an item (already reported as wrong): `tree` and
-    /// `record` are without it.
+    /// The lists that lost an item, and the sections left out whole
+    /// (already reported as wrong): `tree` and `record` are without them.
     pub dropped_from: Vec<String>,
     /// Required fields of the record itself that were missing or wrong
     /// (already reported): `record` holds a placeholder instead.
@@ -265,10 +265,12 @@ impl LeftOut {
         left_out
             .pruned
             .extend(shape.replaced.iter().map(|&key| key.to_owned()));
+        // A section left out whole is treated as a list that lost items.
         let mut lists: Vec<&[yaml::OwnedStep]> = shape
             .dropped
             .iter()
             .map(|item| &item[..item.len() - 1])
+            .chain(shape.sections.iter().map(Vec::as_slice))
             .collect();
         // A list may lose many items: each list once.
         lists.sort_unstable();

@@ -36,13 +36,18 @@ pub struct Outcome {
     /// the rest; what they would say about those lists is left unsaid (see
     /// `validate::check_loaded`).
     pub dropped: Vec<Vec<OwnedStep>>,
+    /// Optional sections and lists (also in `prune`) left out whole for
+    /// something wrong inside them or for being of a wrong type: what the
+    /// rules say of them, of what holds them or of what refers into them
+    /// is left unsaid, as for `dropped`.
+    pub sections: Vec<Vec<OwnedStep>>,
     /// Required fields of the record itself that are missing or wrong but
     /// can stand in for by a placeholder (`title`, `owner`, `status` of an
     /// engagement, `name` of a client): the rest of the record is read with
     /// the placeholder, and the rules say nothing that depends on it.
     pub replaced: Vec<&'static str>,
-    /// A required field is missing or wrong, or a section or list is of a
-    /// wrong type: the record cannot be read until it is fixed.
+    /// The record as a whole is of a wrong type (front matter that is a
+    /// list): it cannot be read until it is fixed.
     pub unusable: bool,
 }
 
@@ -75,6 +80,7 @@ pub fn check(
         unusable: 0,
         prune: Vec::new(),
         dropped: Vec::new(),
+        sections: Vec::new(),
         replaceable: replaceable(kind),
         replaced: Vec::new(),
     };
@@ -82,11 +88,13 @@ pub fn check(
     let unusable = walker.unusable > 0;
     let prune = std::mem::take(&mut walker.prune);
     let dropped = std::mem::take(&mut walker.dropped);
+    let sections = std::mem::take(&mut walker.sections);
     let replaced = std::mem::take(&mut walker.replaced);
     Outcome {
         clean: out.len() == before,
         prune,
         dropped,
+        sections,
         replaced,
         unusable,
     }
@@ -267,6 +275,7 @@ struct Walker<'n, 'o> {
     unusable: usize,
     prune: Vec<Vec<OwnedStep>>,
     dropped: Vec<Vec<OwnedStep>>,
+    sections: Vec<Vec<OwnedStep>>,
     replaceable: &'static [&'static str],
     replaced: Vec<&'static str>,
 }
@@ -340,12 +349,19 @@ impl<'n> Walker<'n, '_> {
                 }
             }
             NodeKind::Str(text) if shape.date && Date::parse(text).is_none() => {
-                let message = if looks_like_iso_date(text) {
+                let message = if text.trim().is_empty() {
+                    "an empty text is not a date".to_owned()
+                } else if looks_like_iso_date(text) {
                     format!("`{text}` is not a real date")
                 } else {
                     format!("`{text}` is not a date written YYYY-MM-DD")
                 };
-                self.push(rules::INVALID_VALUE, node.pos, message, "write the date as YYYY-MM-DD, for example 2026-05-01, and check that the day exists in that month".into());
+                let help = if text.trim().is_empty() {
+                    "write the date as YYYY-MM-DD, for example 2026-05-01, or leave the field out while there is no date"
+                } else {
+                    "write the date as YYYY-MM-DD, for example 2026-05-01, and check that the day exists in that month"
+                };
+                self.push(rules::INVALID_VALUE, node.pos, message, help.into());
             }
             NodeKind::Int(_) | NodeKind::Float(_) => self.check_number(node, shape),
             _ => {}
@@ -380,13 +396,18 @@ impl<'n> Walker<'n, '_> {
                         let unusable_before = self.unusable;
                         self.check(&entry.value, property_shape, entry.key_pos);
                         // A wrong optional value is left out, and the rest stays
-                        // usable. A wrong list or section is not: leaving it out
-                        // would make the other rules report what is not so.
-                        let scalar =
-                            !matches!(entry.value.kind, NodeKind::Seq(_) | NodeKind::Map(_));
-                        if self.unusable > unusable_before && scalar && !required {
+                        // usable. So is a section or list that is wrong itself
+                        // or inside (`review:` without its `decision`), with
+                        // what the rules would say of its absence unsaid.
+                        if self.unusable > unusable_before && !required {
                             self.unusable = unusable_before;
                             self.prune.push(owned(&self.path));
+                            let section =
+                                matches!(entry.value.kind, NodeKind::Seq(_) | NodeKind::Map(_))
+                                    || self.expects_section(property_shape);
+                            if section {
+                                self.sections.push(owned(&self.path));
+                            }
                         }
                     }
                 }
@@ -445,6 +466,18 @@ impl<'n> Walker<'n, '_> {
                 self.path.pop();
             }
         }
+    }
+
+    /// Whether `id` asks for a mapping or a list (through `anyOf` too).
+    fn expects_section(&self, id: ShapeId) -> bool {
+        let shape = self.shape(id);
+        if let Some(branches) = &shape.any_of {
+            return branches.iter().any(|&(_, b)| self.expects_section(b));
+        }
+        shape
+            .types
+            .as_ref()
+            .is_some_and(|types| types.iter().any(|t| matches!(*t, "object" | "array")))
     }
 
     /// `key`, when it is a replaceable field of the record itself (the

@@ -444,6 +444,14 @@ pub fn check_engagement_text(
     (record, out)
 }
 
+/// Fields whose absence a rule reports at another field of the same
+/// section: when the field is left out for being wrong, the rule says
+/// nothing about that section.
+const SIBLINGS_READ: &[(&str, &str)] = &[
+    ("done", rules::MILESTONE_OVERDUE.name),
+    ("cadence_days", rules::UPDATE_OVERDUE.name),
+];
+
 fn check_loaded(
     loaded: load::Loaded<Engagement>,
     file: &discover::EngagementFile,
@@ -482,15 +490,39 @@ fn check_loaded(
         let above_a_dropped_item =
             |path: &str| loaded.dropped_from.iter().any(|list| within(list, path));
         // An update may name a milestone that was left out, a win a metric.
-        let referred_to_dropped = loaded
-            .dropped_from
-            .iter()
-            .any(|list| list == "milestones" || list == "success.metrics");
+        let lost = |lists: &[&str]| {
+            loaded
+                .dropped_from
+                .iter()
+                .any(|l| lists.contains(&l.as_str()))
+        };
+        let (milestones_lost, metrics_lost) =
+            (lost(&["milestones"]), lost(&["success", "success.metrics"]));
+        let refers_to_lost = |d: &Diagnostic| {
+            d.rule.name == rules::UNKNOWN_REFERENCE.name
+                && match d.path.as_deref() {
+                    Some(path) if path.starts_with("updates") => milestones_lost,
+                    Some(path) if path.starts_with("wins") => metrics_lost,
+                    _ => milestones_lost || metrics_lost,
+                }
+        };
+        // A rule that reads a sibling of the value it points at: a wrong
+        // `done:` must not make its milestone overdue.
+        let reads_left_out_sibling = |d: &Diagnostic, path: &str| {
+            SIBLINGS_READ.iter().any(|&(field, rule)| {
+                d.rule.name == rule
+                    && loaded.pruned.iter().any(|pruned| {
+                        pruned
+                            .strip_suffix(field)
+                            .and_then(|parent| parent.strip_suffix('.'))
+                            .is_some_and(|parent| within(path, parent))
+                    })
+            })
+        };
         let unsaid = |d: &Diagnostic| {
-            d.path
-                .as_deref()
-                .is_some_and(|path| under_pruned(path) || above_a_dropped_item(path))
-                || (referred_to_dropped && d.rule.name == rules::UNKNOWN_REFERENCE.name)
+            d.path.as_deref().is_some_and(|path| {
+                under_pruned(path) || above_a_dropped_item(path) || reads_left_out_sibling(d, path)
+            }) || refers_to_lost(d)
         };
         let mut index = 0;
         out.retain(|d| {

@@ -2214,6 +2214,101 @@ fn a_broken_list_item_leaves_the_rest_of_the_record_checked() {
 }
 
 #[test]
+fn a_section_with_a_required_field_wrong_is_left_out_and_the_rest_checked() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            // `value` without its amount, and a win naming no metric.
+            (
+                "value: { amount: 48000, currency: USD }",
+                "value: { currency: USD }",
+            ),
+            ("    metric: days-to-close", "    metric: days-to-clos"),
+            ("      weight: 2", "      weight: 0"),
+        ],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["missing-field", "invalid-value", "unknown-reference"]);
+    at(&r.diags[0], ERR, E, 7, 1, Some("value.amount"));
+    at(
+        &r.diags[1],
+        ERR,
+        E,
+        31,
+        15,
+        Some("success.metrics[0].weight"),
+    );
+    at(&r.diags[2], ERR, E, 58, 13, Some("wins[0].metric"));
+}
+
+#[test]
+fn a_broken_review_is_left_out_without_a_review_missing_error() {
+    let completed = edit(
+        BASELINE,
+        &[
+            ("status: active", "status: completed"),
+            (
+                "internal_notes:",
+                "review:\n  date: 2026-11-01\n  decision: perhaps\n  refund: some\ninternal_notes:",
+            ),
+            ("    outcome: Deals are approved in one step.\n", ""),
+        ],
+    );
+    let r = check_engagement(&completed);
+    r.assert_code(1);
+    // Both wrong values, and the milestone's missing outcome, in one run;
+    // no `review-missing`, though the record is read without the review.
+    r.assert_rules(&[
+        "milestone-without-outcome",
+        "invalid-value",
+        "invalid-value",
+    ]);
+    at(&r.diags[1], ERR, E, 67, 13, Some("review.decision"));
+    at(&r.diags[2], ERR, E, 68, 11, Some("review.refund"));
+    r.none_of("review-missing");
+}
+
+#[test]
+fn a_list_of_the_wrong_type_is_left_out_and_the_rest_checked() {
+    let milestones = BASELINE.find("milestones:\n").unwrap();
+    let updates = BASELINE.find("updates:\n").unwrap();
+    let as_mapping = format!(
+        "{}milestones:\n  A: {{ title: Map, due: 2026-04-01 }}\n{}",
+        &BASELINE[..milestones],
+        &BASELINE[updates..]
+    );
+    let r = check_engagement(&edit(
+        &as_mapping,
+        &[("    metric: days-to-close", "    metric: days-to-clos")],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["invalid-value", "unknown-reference"]);
+    at(&r.diags[0], ERR, E, 36, 3, Some("milestones"));
+    says(&r.diags[0], &["expected a list"]);
+    // The update naming milestone A is not said to name an unknown one.
+    at(&r.diags[1], ERR, E, 49, 13, Some("wins[0].metric"));
+}
+
+#[test]
+fn a_wrong_done_date_does_not_make_its_milestone_overdue() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("    done: 2026-03-28", "    done: 2026-03-32"),
+            ("  cadence_days: 14", "  cadence_days: fortnightly"),
+        ],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["invalid-value", "invalid-value"]);
+    at(&r.diags[0], ERR, E, 39, 11, Some("milestones[0].done"));
+    at(&r.diags[1], ERR, E, 47, 17, Some("updates.cadence_days"));
+    // Milestone A is due 2026-04-01 and its `done` was left out; the
+    // log's latest entry is six days old, within any promised cadence.
+    r.none_of("milestone-overdue");
+    r.none_of("update-overdue");
+}
+
+#[test]
 fn the_rules_say_nothing_of_a_list_that_lost_items() {
     let r = check_engagement(&edit(
         BASELINE,
