@@ -39,6 +39,9 @@ pub struct Loaded<T> {
     /// The lists that lost an item, and the sections left out whole
     /// (already reported as wrong): `tree` and `record` are without them.
     pub dropped_from: Vec<String>,
+    /// Each list that lost items, with their indices in the file, in
+    /// ascending order: the rules number the items that are left.
+    pub lost_items: Vec<(String, Vec<usize>)>,
     /// Required fields of the record itself that were missing or wrong
     /// (already reported): `record` holds a placeholder instead.
     pub replaced: Vec<&'static str>,
@@ -216,6 +219,7 @@ pub fn engagement_from_source(
         record,
         pruned: left_out.pruned,
         dropped_from: left_out.dropped_from,
+        lost_items: left_out.lost_items,
         replaced: left_out.replaced,
         body_start,
     })
@@ -237,6 +241,7 @@ pub fn yaml_file<T: DeserializeOwned>(
         record,
         pruned: left_out.pruned,
         dropped_from: left_out.dropped_from,
+        lost_items: left_out.lost_items,
         replaced: left_out.replaced,
         body_start: len,
     })
@@ -247,6 +252,7 @@ pub fn yaml_file<T: DeserializeOwned>(
 struct LeftOut {
     pruned: Vec<String>,
     dropped_from: Vec<String>,
+    lost_items: Vec<(String, Vec<usize>)>,
     replaced: Vec<&'static str>,
 }
 
@@ -259,8 +265,25 @@ impl LeftOut {
                 .map(|steps| yaml::format_owned_path(steps))
                 .collect(),
             dropped_from: Vec::new(),
+            lost_items: Vec::new(),
             replaced: shape.replaced.clone(),
         };
+        let mut lost: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+        for item in &shape.dropped {
+            let (list, last) = item.split_at(item.len() - 1);
+            if let yaml::OwnedStep::Index(index) = last[0] {
+                lost.entry(yaml::format_owned_path(list))
+                    .or_default()
+                    .push(index);
+            }
+        }
+        left_out.lost_items = lost.into_iter().collect();
+        for (_, indices) in &mut left_out.lost_items {
+            indices.sort_unstable();
+        }
+        // Outer lists first: an inner list's path holds the outer index as
+        // in the file.
+        left_out.lost_items.sort_by_key(|(list, _)| list.len());
         // Whatever the rules say of a placeholder is not so.
         left_out
             .pruned

@@ -444,6 +444,58 @@ pub fn check_engagement_text(
     (record, out)
 }
 
+/// Rules whose finding about a list item reads that item alone (and
+/// fields outside the list), so it stands when another item of the list
+/// was left out.
+const READS_ONE_ITEM: &[&str] = &[
+    rules::MILESTONE_OVERDUE.name,
+    rules::MILESTONE_WITHOUT_OUTCOME.name,
+    rules::MILESTONE_AFTER_END.name,
+    rules::WIN_NOT_CELEBRATED.name,
+    rules::CONCERN_UNANSWERED.name,
+    rules::CLAIM_UNVERIFIED.name,
+    rules::MEASUREMENT_OUT_OF_RANGE.name,
+    rules::DATE_ORDER.name,
+    rules::TARGET_EQUALS_BASELINE.name,
+];
+
+/// `path` (as the rules wrote it, on the record without the items left
+/// out) with each index of a list in `lost` as in the file.
+fn numbered_as_in_the_file<'p>(
+    path: &'p str,
+    lost: &[(String, Vec<usize>)],
+) -> std::borrow::Cow<'p, str> {
+    let mut path = std::borrow::Cow::Borrowed(path);
+    for (list, dropped) in lost {
+        let Some(rest) = path.strip_prefix(list.as_str()) else {
+            continue;
+        };
+        let Some(rest) = rest.strip_prefix('[') else {
+            continue;
+        };
+        let Some((index, after)) = rest.split_once(']') else {
+            continue;
+        };
+        let Ok(kept) = index.parse::<usize>() else {
+            continue;
+        };
+        // The file index of the `kept`-th item left: the smallest `at`
+        // with `kept + 1` items left in `0..=at`.
+        let left_up_to = |at: usize| at + 1 - dropped.partition_point(|&d| d <= at);
+        let (mut low, mut high) = (kept, kept + dropped.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if left_up_to(mid) > kept {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        path = std::borrow::Cow::Owned(format!("{list}[{low}]{after}"));
+    }
+    path
+}
+
 /// Fields whose absence a rule reports at another field of the same
 /// section: when the field is left out for being wrong, the rule says
 /// nothing about that section.
@@ -484,7 +536,17 @@ fn check_loaded(
             path.strip_prefix(of)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
         };
-        let under_pruned = |path: &str| loaded.pruned.iter().any(|pruned| within(path, pruned));
+        let lost_list = |path: &str| loaded.lost_items.iter().any(|(list, _)| list == path);
+        // Under a list that lost items, a finding about one other item
+        // stands when its rule reads that item alone.
+        let under_pruned = |d: &Diagnostic, path: &str| {
+            loaded.pruned.iter().any(|pruned| {
+                within(path, pruned)
+                    && !(READS_ONE_ITEM.contains(&d.rule.name)
+                        && lost_list(pruned)
+                        && path[pruned.len()..].starts_with('['))
+            })
+        };
         // What is said of a list's parent (`updates` of `updates.log`)
         // may be about the list too.
         let above_a_dropped_item =
@@ -519,17 +581,33 @@ fn check_loaded(
                     })
             })
         };
-        let unsaid = |d: &Diagnostic| {
-            d.path.as_deref().is_some_and(|path| {
-                under_pruned(path) || above_a_dropped_item(path) || reads_left_out_sibling(d, path)
+        let unsaid = |d: &Diagnostic, path: Option<&str>| {
+            path.is_some_and(|path| {
+                under_pruned(d, path)
+                    || above_a_dropped_item(path)
+                    || reads_left_out_sibling(d, path)
             }) || refers_to_lost(d)
         };
         let mut index = 0;
-        out.retain(|d| {
+        out.retain_mut(|d| {
             index += 1;
             // Only the rules' findings: what came before is the file's own
             // problems (and there may be 100,000 of them).
-            index <= first || !unsaid(d)
+            if index <= first {
+                return true;
+            }
+            // The rules number the items that are left; the file, all.
+            let path = d
+                .path
+                .as_deref()
+                .map(|path| numbered_as_in_the_file(path, &loaded.lost_items));
+            if unsaid(d, path.as_deref()) {
+                return false;
+            }
+            if let Some(std::borrow::Cow::Owned(path)) = path {
+                d.path = Some(path);
+            }
+            true
         });
     }
     Diagnostic::attach_sources(&mut out[first..], &loaded.source.text);
@@ -610,4 +688,34 @@ fn compare(
         None => Then::Unreadable,
     };
     EngagementHistory { then, moves }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered_as_in_the_file;
+
+    #[test]
+    fn paths_are_numbered_as_in_the_file() {
+        let lost = vec![
+            ("milestones".to_owned(), vec![0, 2, 3]),
+            ("success.metrics[4].measurements".to_owned(), vec![1]),
+        ];
+        let file = |path| numbered_as_in_the_file(path, &lost).into_owned();
+        // Left: items 1, 4, 5, ... of the file.
+        assert_eq!(file("milestones[0].due"), "milestones[1].due");
+        assert_eq!(file("milestones[1]"), "milestones[4]");
+        assert_eq!(file("milestones[2].outcome"), "milestones[5].outcome");
+        assert_eq!(
+            file("success.metrics[4].measurements[1].date"),
+            "success.metrics[4].measurements[2].date"
+        );
+        assert_eq!(
+            file("success.metrics[4].measurements[0]"),
+            "success.metrics[4].measurements[0]"
+        );
+        // Other lists, and a list whose name only starts alike, stay.
+        assert_eq!(file("milestones_extra[0]"), "milestones_extra[0]");
+        assert_eq!(file("wins[0].title"), "wins[0].title");
+        assert_eq!(file("milestones"), "milestones");
+    }
 }

@@ -2309,6 +2309,32 @@ fn a_wrong_done_date_does_not_make_its_milestone_overdue() {
 }
 
 #[test]
+fn an_item_beside_one_left_out_is_still_checked_at_its_own_index() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            // Milestone A (item 0) is left out; B (item 1) has no outcome
+            // and is due before the as-of date.
+            ("    due: 2026-04-01\n", ""),
+            ("    due: 2026-12-15", "    due: 2026-11-01"),
+            ("    outcome: Deals are approved in one step.\n", ""),
+        ],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&[
+        "missing-field",
+        "milestone-without-outcome",
+        "milestone-overdue",
+    ]);
+    at(&r.diags[0], ERR, E, 36, 5, Some("milestones[0].due"));
+    // The rules saw B as the first milestone left; the paths name it as
+    // the file does.
+    at(&r.diags[1], WARN, E, 41, 5, Some("milestones[1].outcome"));
+    at(&r.diags[2], WARN, E, 43, 10, Some("milestones[1].due"));
+    says(&r.diags[2], &["milestone B"]);
+}
+
+#[test]
 fn the_rules_say_nothing_of_a_list_that_lost_items() {
     let r = check_engagement(&edit(
         BASELINE,
