@@ -413,8 +413,14 @@ impl<'n> Walker<'n, '_> {
                 }
                 (None, Additional::Forbidden) => {
                     let known = &shape.property_names;
+                    let digits =
+                        !entry.key.is_empty() && entry.key.bytes().all(|b| b.is_ascii_digit());
                     let help = match crate::suggest::closest(&entry.key, known.iter().copied()) {
                         Some(near) => format!("did you mean `{near}`?"),
+                        // `{ amount: 48,000 }`: the comma ended the amount.
+                        None if digits => format!(
+                            "a comma inside `{{ }}` separates fields: write a number such as 48,000 without its comma, as 48000"
+                        ),
                         None => format!("remove it, or use one of: {}", known.join(", ")),
                     };
                     let parent = format_path(&self.path[..self.path.len() - 1]);
@@ -501,20 +507,28 @@ impl<'n> Walker<'n, '_> {
             Step::Key(k) => Some(*k),
             Step::Index(_) => None,
         });
-        let what = field.unwrap_or("value");
-        let help = match crate::suggest::closest(&shown, words.iter().copied()) {
+        // Under `rules:` the key is a rule's name and the word its level.
+        let level =
+            self.path.len() >= 2 && matches!(self.path[self.path.len() - 2], Step::Key("rules"));
+        let what = if level {
+            "level"
+        } else {
+            field.unwrap_or("value")
+        };
+        let near = same_meaning(&shown, words)
+            .or_else(|| crate::suggest::closest(&shown, words.iter().copied()));
+        let help = match near {
             Some(near) => format!(
                 "did you mean `{near}`? {what} is one of: {}",
                 words.join(", ")
             ),
             None => format!("{what} is one of: {}", words.join(", ")),
         };
-        self.push(
-            rules::INVALID_VALUE,
-            node.pos,
-            format!("`{shown}` is not a valid {what}"),
-            help,
-        );
+        let message = match field {
+            Some(rule) if level => format!("`{shown}` is not a level for {rule}"),
+            _ => format!("`{shown}` is not a valid {what}"),
+        };
+        self.push(rules::INVALID_VALUE, node.pos, message, help);
     }
 
     fn check_number(&mut self, node: &Node, shape: &Shape) {
@@ -587,6 +601,24 @@ impl<'n> Walker<'n, '_> {
             "write the date as YYYY-MM-DD, for example 2026-05-01".to_owned()
         } else if expected == "a list" {
             "write one item per line, each starting with `- `".to_owned()
+        } else if let NodeKind::Str(text) = &node.kind
+            && (expected.starts_with("a number") || expected.starts_with("a whole number"))
+            && text.trim().parse::<f64>().is_ok_and(f64::is_finite)
+        {
+            // YAML read a number as text: it was quoted.
+            format!(
+                "remove the quotes around {}: a number is written without them",
+                text.trim()
+            )
+        } else if let NodeKind::Str(text) = &node.kind
+            && expected.starts_with("a number")
+            && looks_like_grouped_number(text)
+        {
+            let plain: String = text
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+                .collect();
+            format!("write the number without separators or a currency sign, as {plain}")
         } else if expected.starts_with("a whole number") {
             "write a whole number, such as 7, without a unit".to_owned()
         } else if expected.starts_with("a number") {
@@ -672,6 +704,65 @@ fn looks_like_iso_date(text: &str) -> bool {
                 b.is_ascii_digit()
             }
         })
+}
+
+/// The word of `words` that people often mean by `shown`: `done` for a
+/// status means `completed`, `on hold` means `paused`.
+fn same_meaning<'w>(shown: &str, words: &[&'w str]) -> Option<&'w str> {
+    const MEANINGS: &[(&[&str], &str)] = &[
+        (
+            &["done", "finished", "complete", "closed", "delivered"],
+            "completed",
+        ),
+        (
+            &["on hold", "on-hold", "hold", "held", "suspended"],
+            "paused",
+        ),
+        (
+            &[
+                "open",
+                "ongoing",
+                "in progress",
+                "in-progress",
+                "started",
+                "running",
+                "live",
+            ],
+            "active",
+        ),
+        (
+            &["lead", "proposal", "proposed", "pipeline", "pending"],
+            "prospect",
+        ),
+        (&["cancelled", "canceled", "stopped", "terminated"], "ended"),
+        (&["rejected", "refused", "turned down"], "declined"),
+        (&["warn"], "warning"),
+        (&["err", "fail", "deny"], "error"),
+        (&["none", "disabled", "ignore", "false", "no"], "off"),
+    ];
+    let shown = shown.trim().to_lowercase();
+    if let Some(word) = words.iter().find(|w| **w == shown) {
+        return Some(word);
+    }
+    MEANINGS
+        .iter()
+        .find(|(said, _)| said.contains(&shown.as_str()))
+        .and_then(|(_, meant)| words.iter().find(|w| *w == meant))
+        .copied()
+}
+
+/// `48,000`, `$48,000`, `1 200.50`: digits grouped by thousands, perhaps
+/// after a currency sign, as people write amounts.
+fn looks_like_grouped_number(text: &str) -> bool {
+    let text = text.trim().trim_start_matches(['$', '€', '£', '-']);
+    let whole = text.split('.').next().unwrap_or_default();
+    let groups: Vec<&str> = whole.split([',', ' ', '\u{a0}']).collect();
+    groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups
+            .iter()
+            .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()))
+        && groups[1..].iter().all(|g| g.len() == 3)
 }
 
 #[cfg(test)]
@@ -845,5 +936,48 @@ mod tests {
             found,
             vec![("invalid-value".into(), 2, 19, "rules.update-overdue".into())]
         );
+    }
+
+    #[test]
+    fn helps_name_the_slip_people_make() {
+        let found = diagnose(
+            RecordKind::Engagement,
+            "title: T\nstatus: done\nowner: D\nvalue: { amount: 48,000, currency: USD }\nsuccess:\n  metrics:\n    - {id: x, name: X, baseline: '45', target: \"$1,200.50\"}\nmilestones:\n  - {id: A, title: A, due: 2026-04-01, done: ''}\n",
+        );
+        let helps: Vec<(&str, &str)> = found
+            .iter()
+            .map(|d| (d.path.as_deref().unwrap_or_default(), d.help.as_str()))
+            .collect();
+        let help = |path: &str| {
+            helps
+                .iter()
+                .find(|(p, _)| *p == path)
+                .unwrap_or_else(|| panic!("nothing at {path}: {helps:?}"))
+                .1
+        };
+        assert!(
+            help("status").starts_with("did you mean `completed`?"),
+            "{helps:?}"
+        );
+        assert!(help("value.000").contains("as 48000"), "{helps:?}");
+        assert!(
+            help("success.metrics[0].baseline").starts_with("remove the quotes around 45"),
+            "{helps:?}"
+        );
+        assert!(
+            help("success.metrics[0].target").ends_with("as 1200.50"),
+            "{helps:?}"
+        );
+        assert!(
+            help("milestones[0].done").contains("leave the field out"),
+            "{helps:?}"
+        );
+        let config = diagnose(
+            RecordKind::Config,
+            "rules:\n  update-overdue: Off\n  win-not-celebrated: none\n",
+        );
+        assert_eq!(config[0].message, "`Off` is not a level for update-overdue");
+        assert!(config[0].help.starts_with("did you mean `off`?"));
+        assert!(config[1].help.starts_with("did you mean `off`?"));
     }
 }

@@ -83,7 +83,15 @@ fn required_by_status(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnosti
             ctx.at(
                 rules::MISSING_FIELD,
                 &[K("start")],
-                format!("a {} engagement needs a `start` date", e.status.as_str()),
+                format!(
+                    "{} {} engagement needs a `start` date",
+                    if matches!(e.status, Status::Active | Status::Ended) {
+                        "an"
+                    } else {
+                        "a"
+                    },
+                    e.status.as_str()
+                ),
             )
             .help("add `start: YYYY-MM-DD`, the first day of the work"),
         );
