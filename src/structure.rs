@@ -418,9 +418,7 @@ impl<'n> Walker<'n, '_> {
                     let help = match crate::suggest::closest(&entry.key, known.iter().copied()) {
                         Some(near) => format!("did you mean `{near}`?"),
                         // `{ amount: 48,000 }`: the comma ended the amount.
-                        None if digits => format!(
-                            "a comma inside `{{ }}` separates fields: write a number such as 48,000 without its comma, as 48000"
-                        ),
+                        None if digits => "a comma inside `{ }` separates fields: write a number such as 48,000 without its comma, as 48000".to_owned(),
                         None => format!("remove it, or use one of: {}", known.join(", ")),
                     };
                     let parent = format_path(&self.path[..self.path.len() - 1]);
