@@ -325,6 +325,72 @@ fn first_tab(text: &str, line: usize, column: usize) -> Option<(usize, usize)> {
         })
 }
 
+/// The nearest line before `line` (1-based, up to three back) with a `[`
+/// or `{` outside quotes that is not closed on it, as (line, column,
+/// bracket).
+fn unclosed_bracket(text: &str, line: usize) -> Option<(usize, usize, char)> {
+    let first = line.saturating_sub(3).max(1);
+    let rows: Vec<&str> = text
+        .lines()
+        .skip(first - 1)
+        .take(line.saturating_sub(first))
+        .collect();
+    rows.iter().enumerate().rev().find_map(|(at, row)| {
+        let mut open: Vec<(usize, char)> = Vec::new();
+        let mut quote = None;
+        for (column, c) in row.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#')
+                    if column == 0 || row[..row.char_indices().nth(column)?.0].ends_with(' ') =>
+                {
+                    break;
+                }
+                (None, '[' | '{') => open.push((column + 1, c)),
+                (None, ']' | '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+        open.first().map(|&(column, c)| (first + at, column, c))
+    })
+}
+
+/// The nearest line at or up to three lines before `line` (1-based) that
+/// reads like a field with no space after its colon (`owner:Dana`), as
+/// (line, column of the colon, key).
+fn missing_space_after_colon(text: &str, line: usize) -> Option<(usize, usize, &str)> {
+    let first = line.saturating_sub(3).max(1);
+    let rows: Vec<&str> = text
+        .lines()
+        .skip(first - 1)
+        .take(line + 1 - first)
+        .collect();
+    rows.iter().enumerate().rev().find_map(|(at, row)| {
+        let indent = row.len() - row.trim_start_matches(' ').len();
+        let rest = &row[indent..];
+        let (rest, indent) = match rest.strip_prefix("- ") {
+            Some(after) => (
+                after.trim_start_matches(' '),
+                row.len() - after.trim_start_matches(' ').len(),
+            ),
+            None => (rest, indent),
+        };
+        let key_len = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+            .count();
+        let starts_with_letter = rest.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+        let after = rest[key_len..].strip_prefix(':')?;
+        let next = after.chars().next()?;
+        (starts_with_letter && !next.is_whitespace() && next != ':')
+            .then(|| (first + at, indent + key_len + 1, &rest[..key_len]))
+    })
+}
+
 /// Reads one YAML document. `line_offset` is the number of lines before the
 /// document in its file, so positions are the file's own.
 pub fn parse(text: &str, line_offset: u32) -> Parsed {
@@ -370,11 +436,23 @@ pub fn parse(text: &str, line_offset: u32) -> Parsed {
                 } else {
                     "fix the YAML here; quote a text that holds `: `, `#` or starts with a special character"
                 };
-                builder.errors.push(YamlError {
-                    pos,
-                    message,
-                    help: help.into(),
-                });
+                let mut help = help.to_owned();
+                let mut message = message;
+                // `owner:Dana` is one plain text to YAML, not a field: the
+                // parser stumbles a line or two later.
+                if let Some((line, column, key)) = missing_space_after_colon(text, marker.line()) {
+                    pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
+                    message = format!(
+                        "`{key}:` has no space after its colon, so YAML does not read it as a field"
+                    );
+                    help = format!("put a space after the colon: `{key}: ...`");
+                } else if let Some((line, column, open)) = unclosed_bracket(text, marker.line()) {
+                    let close = if open == '[' { ']' } else { '}' };
+                    pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
+                    message = format!("the `{open}` opened here is never closed");
+                    help = format!("close it with `{close}` at the end of what it holds");
+                }
+                builder.errors.push(YamlError { pos, message, help });
                 return Parsed {
                     root: None,
                     errors: builder.errors,
@@ -813,6 +891,32 @@ mod tests {
             "{:?}",
             parsed.errors
         );
+    }
+
+    #[test]
+    fn slips_near_a_syntax_error_are_found_and_odd_text_is_safe() {
+        let text = "title: T\nowner:Dana\nstart: 2026-01-01\n";
+        assert_eq!(missing_space_after_colon(text, 3), Some((2, 6, "owner")));
+        assert_eq!(
+            missing_space_after_colon("  - id:A\n", 1),
+            Some((1, 7, "id"))
+        );
+        // A time or a URL after `: ` is no slip.
+        assert_eq!(
+            missing_space_after_colon("summary: call at 10:30\nurl: http://x\n", 2),
+            None
+        );
+        assert_eq!(
+            unclosed_bracket("tags: [a, b\nx: 1\n", 2),
+            Some((1, 7, '['))
+        );
+        assert_eq!(unclosed_bracket("t: \"[not\" # [no\nx: 1\n", 2), None);
+        for line in [0, 1, 5, 1000] {
+            for text in ["", "é:é\n[", "\u{202e}:x\n{{{", "- - - :\n"] {
+                let _ = missing_space_after_colon(text, line);
+                let _ = unclosed_bracket(text, line);
+            }
+        }
     }
 
     #[test]

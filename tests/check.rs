@@ -2173,6 +2173,33 @@ fn bad_input_tab_indentation() {
 }
 
 #[test]
+fn a_missing_space_after_a_colon_is_pointed_at() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[("owner: Dana Whitfield", "owner:Dana Whitfield")],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["yaml-syntax"]);
+    // YAML stumbles on line 5; the slip is on line 4, at the colon.
+    at(&r.diags[0], ERR, E, 4, 6, None);
+    says(&r.diags[0], &["`owner:`", "no space after its colon"]);
+    assert!(r.diags[0].help.contains("`owner: ...`"), "{:?}", r.diags[0]);
+}
+
+#[test]
+fn an_unclosed_flow_list_is_pointed_at() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[("tags: [sales, process]", "tags: [sales, process")],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["yaml-syntax"]);
+    at(&r.diags[0], ERR, E, 8, 7, None);
+    says(&r.diags[0], &["`[`", "never closed"]);
+    assert!(r.diags[0].help.contains("`]`"), "{:?}", r.diags[0]);
+}
+
+#[test]
 fn a_folder_with_no_records_passes_with_a_note_that_it_is_empty() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "notes/todo.txt", b"not a record");
