@@ -16,8 +16,9 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
                 return None;
             }
             // Two letters swapped (`titel`) is the commonest typo: one edit.
-            let distance = strsim::osa_distance(&word_lower, candidate);
-            (distance <= allowed).then_some((distance, candidate))
+            let distance = strsim::osa_distance(&word_lower, &candidate.to_lowercase());
+            // Some of the word must be right: `Z` is no typo of `A`.
+            (distance <= allowed && distance < word_len).then_some((distance, candidate))
         })
         // Between equally near candidates, the one that starts like the word.
         .min_by_key(|&(distance, candidate)| {
@@ -64,5 +65,9 @@ mod tests {
         assert_eq!(closest("dtae", ["done", "due", "date"]), Some("date"));
         // Equally near: the one that starts the same way.
         assert_eq!(closest("stat", ["stay", "spat"]), Some("stay"));
+        // A one-letter id is no typo of another; a letter's case is.
+        assert_eq!(closest("Z", ["A", "B"]), None);
+        assert_eq!(closest("b", ["A", "B"]), Some("B"));
+        assert_eq!(closest("B1", ["B2", "C"]), Some("B2"));
     }
 }

@@ -198,12 +198,23 @@ fn known_ids_help(what: &str, given: &str, ids: &[&str]) -> String {
             "this engagement has no {what}s yet; remove the reference or add the {what}"
         );
     }
+    // Each id once, in file order, though two items may share one.
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    let listed: Vec<&str> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+    // A help line, not an inventory.
+    const SHOWN: usize = 20;
+    let listed = if listed.len() > SHOWN {
+        format!(
+            "{} and {} more",
+            listed[..SHOWN].join(", "),
+            listed.len() - SHOWN
+        )
+    } else {
+        listed.join(", ")
+    };
     match crate::suggest::closest(given, ids.iter().copied()) {
-        Some(near) => format!(
-            "did you mean `{near}`? the {what} ids are: {}",
-            ids.join(", ")
-        ),
-        None => format!("use one of the {what} ids: {}", ids.join(", ")),
+        Some(near) => format!("did you mean `{near}`? the {what} ids are: {listed}"),
+        None => format!("use one of the {what} ids: {listed}"),
     }
 }
 
@@ -611,5 +622,26 @@ fn one_line(text: &str) -> String {
         format!("{cut}...")
     } else {
         line.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::known_ids_help;
+
+    #[test]
+    fn the_known_ids_are_listed_once_and_briefly() {
+        assert_eq!(
+            known_ids_help("milestone", "Z", &["A", "B", "A"]),
+            "use one of the milestone ids: A, B"
+        );
+        assert_eq!(
+            known_ids_help("milestone", "b", &["A", "B"]),
+            "did you mean `B`? the milestone ids are: A, B"
+        );
+        let many: Vec<String> = (0..50).map(|i| format!("M{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let help = known_ids_help("milestone", "Q", &many);
+        assert!(help.ends_with("M19 and 30 more"), "{help}");
     }
 }
