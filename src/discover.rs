@@ -54,6 +54,9 @@ pub struct Inventory {
     /// `client.yaml` is no client file. Said, so nobody wonders where an
     /// engagement or a setting went.
     pub not_read: Vec<NotRead>,
+    /// Files named almost `client.yaml` (`client.yml`, `Client.yaml`), by
+    /// relative path: why a folder may be no client folder.
+    pub near_client_files: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +70,19 @@ pub struct NotRead {
 impl Inventory {
     /// The client file of a folder above `file` that was not read, if any:
     /// why `file` is under no client folder.
+    /// A file named almost `client.yaml` in a folder above `file`.
+    pub fn near_client_file_above(&self, file: &str) -> Option<&str> {
+        self.near_client_files
+            .iter()
+            .filter(|near| {
+                let dir = near.rsplit_once('/').map_or("", |(dir, _)| dir);
+                dir.is_empty() || file.starts_with(&format!("{dir}/"))
+            })
+            // The nearest folder: the longest path.
+            .max_by_key(|near| near.len())
+            .map(String::as_str)
+    }
+
     pub fn unread_client_file_above(&self, file: &str) -> Option<&NotRead> {
         self.not_read.iter().find(|entry| {
             entry
@@ -199,6 +215,9 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
             }
             continue;
         }
+        if entry.depth() > 0 && is_near_client_file_name(&name) {
+            inventory.near_client_files.push(relative(root, path));
+        }
         if !is_markdown_name(&name) || name.eq_ignore_ascii_case("README.md") {
             continue;
         }
@@ -234,6 +253,22 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
         });
     }
     inventory
+}
+
+/// `client.yml`, `Client.yaml`, `clients.yaml`, `client.yaml.txt`: what
+/// people name the client file when they misremember it.
+fn is_near_client_file_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name != CLIENT_FILE
+        && matches!(
+            lower.as_str(),
+            "client.yaml"
+                | "client.yml"
+                | "clients.yaml"
+                | "clients.yml"
+                | "client.yaml.txt"
+                | "client.txt"
+        )
 }
 
 fn is_markdown_name(name: &str) -> bool {

@@ -141,6 +141,11 @@ pub enum Fatal {
 impl std::fmt::Display for Fatal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Fatal::NotAFolder(path) if path.is_file() => write!(
+                f,
+                "`{}` is a file: give the records folder (the one that holds the client folders), or `.` for the current folder",
+                path.display()
+            ),
             Fatal::NotAFolder(path) => write!(
                 f,
                 "cannot read the records folder `{}`: it does not exist or is not a folder",

@@ -2675,6 +2675,41 @@ fn bad_input_markdown_under_no_client_folder() {
 }
 
 #[test]
+fn a_client_file_named_client_yml_is_named_in_the_help() {
+    let dir = repo(&[
+        ("globex/client.yml", "name: Globex\n"),
+        ("globex/pricing.md", WITNESS),
+        ("stray/notes.md", WITNESS),
+        ("acme-logistics/client.yaml", CLIENT_YAML),
+    ]);
+    let r = check_json(dir.path(), &[]);
+    r.assert_code(1);
+    let d = r.one("no-client", "globex/pricing.md");
+    assert!(
+        d.help.contains("`globex/client.yml`") && d.help.contains("rename it `client.yaml`"),
+        "{d:?}"
+    );
+    // A folder with no such file gets the usual help.
+    let d = r.one("no-client", "stray/notes.md");
+    assert!(d.help.contains("add a `client.yaml`"), "{d:?}");
+}
+
+#[test]
+fn check_given_a_file_says_to_give_the_folder() {
+    let dir = repo(&[
+        ("acme-logistics/client.yaml", CLIENT_YAML),
+        (WITNESS_FILE, WITNESS),
+    ]);
+    let run = check(&dir.path().join(WITNESS_FILE), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is a file: give the records folder"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn bad_input_client_folder_that_is_not_a_slug() {
     let r = check_both(&fixture("invalid-client-slug"));
     r.assert_code(1);

@@ -85,12 +85,18 @@ pub fn check(inventory: &Inventory, out: &mut Vec<Diagnostic>) {
     for engagement in &inventory.engagements {
         let file = engagement.file.as_str();
         let Some(client) = engagement.client else {
-            let help = match inventory.unread_client_file_above(file) {
-                Some(unread) => format!(
+            let help = match (
+                inventory.unread_client_file_above(file),
+                inventory.near_client_file_above(file),
+            ) {
+                (Some(unread), _) => format!(
                     "`{}` is {}, which is not read as a client file: put the file itself there",
                     unread.file, unread.what
                 ),
-                None => "move it into a client folder (one that holds `client.yaml`), or add a `client.yaml` beside it".to_owned(),
+                (None, Some(near)) => format!(
+                    "`{near}` is not read as a client file: rename it `client.yaml`"
+                ),
+                (None, None) => "move it into a client folder (one that holds `client.yaml`), or add a `client.yaml` beside it".to_owned(),
             };
             out.push(
                 Diagnostic::new(
