@@ -143,7 +143,7 @@ impl std::fmt::Display for Fatal {
         match self {
             Fatal::NotAFolder(path) if path.is_file() => write!(
                 f,
-                "`{}` is a file: give the records folder (the one that holds the client folders), or `.` for the current folder",
+                "`{}` is a file, not a folder: give the records folder (the one that holds the client folders), or `.` for the current folder",
                 path.display()
             ),
             Fatal::NotAFolder(path) => write!(

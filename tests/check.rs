@@ -2703,7 +2703,8 @@ fn check_given_a_file_says_to_give_the_folder() {
     let run = check(&dir.path().join(WITNESS_FILE), &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("is a file: give the records folder"),
+        run.stderr
+            .contains("is a file, not a folder: give the records folder"),
         "{}",
         run.stderr
     );
