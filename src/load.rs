@@ -174,15 +174,29 @@ pub fn engagement_from_source(
         Ok(split) => split,
         Err(error) => {
             const LAYOUT: &str = "start the file with a `---` line, then the YAML fields, then a `---` line, then the Markdown notes";
+            let mut pos = Pos::file_start();
             let (message, help) = match error {
-                SplitError::NoOpening if source.text.trim().is_empty() => {
+                SplitError::NoOpening { .. } if source.text.trim().is_empty() => {
                     (format!("`{file}` is empty"), LAYOUT)
                 }
-                SplitError::NoOpening => (
+                SplitError::NoOpening { near: true } => (
+                    "the first line must be `---` alone to open the front matter".to_owned(),
+                    "write `---` on the first line, with nothing after it (no comment)",
+                ),
+                SplitError::NoOpening { near: false } => (
                     "the file does not start with a `---` line".to_owned(),
                     LAYOUT,
                 ),
-                SplitError::Unclosed { lines } => (
+                SplitError::Unclosed {
+                    near: Some(line), ..
+                } => {
+                    pos = Pos::new(line, 1, 1);
+                    (
+                        "the front matter opened on line 1 is never closed: this line would close it if it were `---` alone".to_owned(),
+                        "write `---` alone on this line, with nothing after it",
+                    )
+                }
+                SplitError::Unclosed { lines, near: None } => (
                     format!(
                         "the front matter opened on line 1 is never closed (read {lines} lines)"
                     ),
@@ -190,14 +204,9 @@ pub fn engagement_from_source(
                 ),
             };
             out.push(
-                Diagnostic::new(
-                    rules::FRONT_MATTER_MISSING,
-                    file,
-                    Pos::file_start(),
-                    message,
-                )
-                .help(help)
-                .with_source(&source.text),
+                Diagnostic::new(rules::FRONT_MATTER_MISSING, file, pos, message)
+                    .help(help)
+                    .with_source(&source.text),
             );
             return None;
         }

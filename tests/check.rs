@@ -1860,6 +1860,22 @@ fn bad_input_unclosed_front_matter() {
 }
 
 #[test]
+fn a_fence_that_is_almost_one_is_pointed_at() {
+    // Closed with YAML's `...`, and opened with a comment after `---`.
+    let closed_with_dots = BASELINE.replacen("---\nFree Markdown", "...\nFree Markdown", 1);
+    let r = check_engagement(&closed_with_dots);
+    r.assert_code(1);
+    r.assert_rules(&["front-matter-missing"]);
+    at(&r.diags[0], ERR, E, 67, 1, None);
+    says(&r.diags[0], &["never closed", "if it were `---` alone"]);
+    let opened_with_a_comment = BASELINE.replacen("---\n", "--- # Acme\n", 1);
+    let r = check_engagement(&opened_with_a_comment);
+    r.assert_rules(&["front-matter-missing"]);
+    at(&r.diags[0], ERR, E, 1, 1, None);
+    says(&r.diags[0], &["first line must be `---` alone"]);
+}
+
+#[test]
 fn bad_input_file_without_front_matter() {
     let r = check_both(&fixture("no-front-matter"));
     r.assert_code(1);
