@@ -119,6 +119,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("input", &["type", "disabled", "checked"]),
     ("hr", &[]),
     ("br", &[]),
+    // Footnotes, as src/markdown.rs writes them: numbered, without ids.
+    ("sup", &["class"]),
+    ("div", &["class"]),
 ];
 
 const FORBIDDEN_TAGS: &[&str] = &["script", "img", "iframe", "style", "svg"];
@@ -390,7 +393,9 @@ pub fn self_test() {
         "<a href=\"\u{1}javascript:x\">",
         "<a href=\"x\" src=\"javascript:y\">",
         "<a href=\"x\"/onclick=y>",
-        "<div>",
+        "<span>",
+        "<div class=\"footnote-definition\" onclick=\"y\">",
+        "<sup id=\"1\">",
         "<!-- hidden -->",
         "<td style=\"background:url(javascript:x)\">",
     ] {
@@ -398,6 +403,7 @@ pub fn self_test() {
     }
     for good in [
         "<p>&lt;script&gt;alert(1)&lt;/script&gt; onclick=x</p>\n",
+        "<p>x<sup class=\"footnote-reference\">1</sup></p>\n<div class=\"footnote-definition\"><sup class=\"footnote-definition-label\">1</sup>\n<p>y</p>\n</div>\n",
         "<p><a href=\"https://example.com/?a=1&amp;b=javascript:x\" title=\"onclick=&quot;x&quot;\">x</a></p>",
         "<ul>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\nx</li>\n</ul>\n",
         "<table><thead><tr><th style=\"text-align: center\">a</th></tr></thead><tbody></tbody></table>",
