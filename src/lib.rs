@@ -1097,6 +1097,21 @@ fn new_engagement(args: &NewEngagementArgs) -> u8 {
     }
     let client_dir = args.dir.join(&args.client);
     if !client_dir.join(discover::CLIENT_FILE).is_file() {
+        // A near client folder is likelier meant than a new one.
+        let clients: Vec<String> = std::fs::read_dir(&args.dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().join(discover::CLIENT_FILE).is_file())
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .collect();
+        if let Some(near) = suggest::closest(&args.client, clients.iter().map(String::as_str)) {
+            return cannot_run(&format!(
+                "there is no client `{}` in `{}`; did you mean `{near}`?",
+                args.client,
+                args.dir.display(),
+            ));
+        }
         return cannot_run(&format!(
             "there is no client `{}` in `{}` (no `{}/client.yaml`); create it first with `commonthread new client {} --name \"...\"`",
             args.client,

@@ -207,6 +207,19 @@ fn new_refuses_bad_slugs_existing_files_and_unknown_clients() {
         stderr.contains("no client `globex`") && stderr.contains("new client globex"),
         "{stderr}"
     );
+    // A typo of a client that exists is taken for one.
+    let (code, _, stderr) = run(&[
+        "new",
+        "engagement",
+        "acm",
+        "deal",
+        "--title",
+        "T",
+        "--dir",
+        dir,
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("did you mean `acme`?"), "{stderr}");
     let (code, _, stderr) = run(&[
         "new",
         "engagement",
