@@ -99,6 +99,26 @@ fn repo_with(name: &str, bytes: &[u8]) -> tempfile::TempDir {
     tmp
 }
 
+/// `build DIR --out DIR/public`, which must succeed; the output folder.
+fn build_into_public(dir: &Path) -> PathBuf {
+    let out = dir.join("public");
+    let output = commonthread()
+        .arg("build")
+        .arg(dir)
+        .args(["--as-of", "2026-11-16", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out
+}
+
 /// `check` of a file built to be slow to read: it must take well under
 /// half a minute, whatever it holds.
 fn check_quickly(dir: &Path) -> (i32, Vec<(String, String)>) {
@@ -235,20 +255,7 @@ fn a_body_of_50000_nested_blockquotes_and_deep_lists_still_renders() {
         "---\ntitle: Deep notes\nstatus: prospect\nowner: O\nqualification: {{ decision: accept }}\n---\n{body}"
     );
     let tmp = repo_with("deep.md", text.as_bytes());
-    let out = tmp.path().join("public");
-    let output = commonthread()
-        .arg("build")
-        .arg(tmp.path())
-        .args(["--as-of", "2026-11-16", "-q", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let out = build_into_public(tmp.path());
     let page = std::fs::read_to_string(out.join("acme/index.html")).unwrap();
     assert!(page.contains("Deep notes") && page.contains("deep"));
 }
@@ -257,20 +264,7 @@ fn a_body_of_50000_nested_blockquotes_and_deep_lists_still_renders() {
 fn control_and_right_to_left_characters_are_shown_inert() {
     let text = "---\ntitle: \"Invoice \\u202Egpj.exe\\u202C and a bell \\u0007\"\nstatus: prospect\nowner: \"O\\u0000K\"\nqualification: { decision: accept }\n---\n";
     let tmp = repo_with("odd.md", text.as_bytes());
-    let out = tmp.path().join("public");
-    let output = commonthread()
-        .arg("build")
-        .arg(tmp.path())
-        .args(["--as-of", "2026-11-16", "-q", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    let out = build_into_public(tmp.path());
     let page = std::fs::read_to_string(out.join("acme/index.html")).unwrap();
     assert!(
         page.contains("Invoice gpj.exe and a bell"),
@@ -308,20 +302,7 @@ fn numbers_near_the_limits_of_f64_give_true_figures_and_valid_pages() {
         \x20   - { id: wide, name: Wide, baseline: -1.7e308, target: 1.7e308, measurements: [ { date: 2026-11-01, value: 1.0e308 } ] }\n\
         updates:\n  log:\n    - { date: 2026-11-10, summary: Sent }\n---\n";
     let tmp = repo_with("wide.md", text.as_bytes());
-    let out = tmp.path().join("public");
-    let output = commonthread()
-        .arg("build")
-        .arg(tmp.path())
-        .args(["--as-of", "2026-11-16", "-q", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    let out = build_into_public(tmp.path());
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("engagements.json")).unwrap()).unwrap();
     let engagement = &json["clients"][0]["engagements"][0];
