@@ -7,7 +7,7 @@
 //! loaded with its engagements, used, and dropped. Memory holds one
 //! client's records per worker, never the whole repository.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -501,6 +501,15 @@ fn numbered_as_in_the_file<'p>(
     path
 }
 
+/// `path` and each path it lies within: `milestones[1].due` gives
+/// `milestones`, `milestones[1]` and itself.
+fn prefixes(path: &str) -> impl Iterator<Item = &str> {
+    path.char_indices()
+        .filter(|&(at, c)| at > 0 && matches!(c, '.' | '['))
+        .map(|(at, _)| &path[..at])
+        .chain(std::iter::once(path))
+}
+
 /// Fields whose absence a rule reports at another field of the same
 /// section: when the field is left out for being wrong, the rule says
 /// nothing about that section.
@@ -537,25 +546,32 @@ fn check_loaded(
     // A field or list item left out for being wrong is reported once, as
     // wrong; what the rules would say about its absence is noise.
     if !loaded.pruned.is_empty() {
-        let within = |path: &str, of: &str| {
-            path.strip_prefix(of)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-        };
-        let lost_list = |path: &str| loaded.lost_items.iter().any(|(list, _)| list == path);
+        // Looked up by the finding's own prefixes, not by scanning every
+        // left-out path: 100,000 wrong values must stay linear.
+        let pruned: HashSet<&str> = loaded.pruned.iter().map(String::as_str).collect();
+        let lost_lists: HashSet<&str> = loaded
+            .lost_items
+            .iter()
+            .map(|(list, _)| list.as_str())
+            .collect();
         // Under a list that lost items, a finding about one other item
         // stands when its rule reads that item alone.
         let under_pruned = |d: &Diagnostic, path: &str| {
-            loaded.pruned.iter().any(|pruned| {
-                within(path, pruned)
+            prefixes(path).any(|prefix| {
+                pruned.contains(prefix)
                     && !(READS_ONE_ITEM.contains(&d.rule.name)
-                        && lost_list(pruned)
-                        && path[pruned.len()..].starts_with('['))
+                        && lost_lists.contains(prefix)
+                        && path[prefix.len()..].starts_with('['))
             })
         };
         // What is said of a list's parent (`updates` of `updates.log`)
         // may be about the list too.
-        let above_a_dropped_item =
-            |path: &str| loaded.dropped_from.iter().any(|list| within(list, path));
+        let above: HashSet<&str> = loaded
+            .dropped_from
+            .iter()
+            .flat_map(|list| prefixes(list))
+            .collect();
+        let above_a_dropped_item = |path: &str| above.contains(path);
         // An update may name a milestone that was left out, a win a metric.
         let lost = |lists: &[&str]| {
             loaded
@@ -578,12 +594,8 @@ fn check_loaded(
         let reads_left_out_sibling = |d: &Diagnostic, path: &str| {
             SIBLINGS_READ.iter().any(|&(field, rule)| {
                 d.rule.name == rule
-                    && loaded.pruned.iter().any(|pruned| {
-                        pruned
-                            .strip_suffix(field)
-                            .and_then(|parent| parent.strip_suffix('.'))
-                            .is_some_and(|parent| within(path, parent))
-                    })
+                    && prefixes(path)
+                        .any(|parent| pruned.contains(format!("{parent}.{field}").as_str()))
             })
         };
         let unsaid = |d: &Diagnostic, path: Option<&str>| {

@@ -224,6 +224,28 @@ fn thousands_of_broken_list_items_are_left_out_quickly() {
 }
 
 #[test]
+fn thousands_of_wrong_done_dates_are_left_out_quickly() {
+    // Each `done:` is reported and left out, and each milestone's overdue
+    // finding is then unsaid: a lookup per finding, not a scan of all.
+    let mut text = String::from(
+        "---\ntitle: T\nstatus: active\nowner: O\nstart: 2026-01-01\nend: 2026-12-31\nqualification: { decision: accept }\nmilestones:\n",
+    );
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "  - {{ id: M{i}, title: t, due: 2026-02-01, done: 2026-02-31, outcome: x }}\n"
+        ));
+    }
+    text.push_str("---\n");
+    let tmp = repo_with("milestones.md", text.as_bytes());
+    let (code, found) = check_quickly(tmp.path());
+    assert_eq!(code, 1);
+    let count = |rule: &str| found.iter().filter(|(r, _)| r == rule).count();
+    assert_eq!(count("invalid-value"), 20_000);
+    assert_eq!(count("milestone-overdue"), 0);
+    assert!(witness_checked(&found));
+}
+
+#[test]
 fn front_matter_with_100000_keys_reports_every_one_quickly() {
     let mut text = String::from("---\ntitle: T\nstatus: prospect\nowner: O\n");
     for i in 0..100_000 {
