@@ -727,14 +727,23 @@ impl LineOf for crate::yaml::Node {
     }
 }
 
-/// Markdown text in a one-line detail: the first line, trimmed.
+/// Text for a one-line detail (a table cell, a CSV cell, a checklist
+/// line): its lines trimmed and joined with one space, so a title written
+/// over two lines keeps its second.
 pub fn plain(text: &Text) -> String {
-    text.as_str()
+    let mut out = String::with_capacity(text.as_str().len());
+    for line in text
+        .as_str()
         .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 pub fn percent(fraction: f64) -> String {
@@ -984,6 +993,16 @@ mod tests {
 
     fn d(text: &str) -> Date {
         Date::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_one_line_detail_keeps_every_line_of_the_text() {
+        let title = Text("Pre-submission checklist\n  at every clinic \n\nby May\n".into());
+        assert_eq!(
+            plain(&title),
+            "Pre-submission checklist at every clinic by May"
+        );
+        assert_eq!(plain(&Text("  one  ".into())), "one");
     }
 
     fn metric_with(baseline: f64, target: f64, measurements: &[(&str, f64)]) -> Metric {

@@ -340,9 +340,12 @@ fn typed<T: DeserializeOwned>(
     let first = out.len();
     let parsed = yaml::parse(&source.text[range], line_offset);
     for error in parsed.errors {
-        out.push(
-            Diagnostic::new(rules::YAML_SYNTAX, file, error.pos, error.message).help(error.help),
-        );
+        let mut diagnostic =
+            Diagnostic::new(rules::YAML_SYNTAX, file, error.pos, error.message).help(error.help);
+        if let Some(path) = error.path {
+            diagnostic = diagnostic.path(path);
+        }
+        out.push(diagnostic);
     }
     let syntax_ok = out.len() == first;
     // No document at all (an empty file, or only comments) is an empty

@@ -417,6 +417,8 @@ impl<'n> Walker<'n, '_> {
                         !entry.key.is_empty() && entry.key.bytes().all(|b| b.is_ascii_digit());
                     let help = match crate::suggest::closest(&entry.key, known.iter().copied()) {
                         Some(near) => format!("did you mean `{near}`?"),
+                        // YAML 1.1's merge key, which YAML 1.2 dropped.
+                        None if entry.key == "<<" => "YAML 1.2 has no merge keys: write the fields out here; an alias such as `*name` copies a whole item".to_owned(),
                         // `{ amount: 48,000 }`: the comma ended the amount.
                         None if digits => "a comma inside `{ }` separates fields: write a number such as 48,000 without its comma, as 48000".to_owned(),
                         None => format!("remove it, or use one of: {}", known.join(", ")),
@@ -970,6 +972,15 @@ mod tests {
             help("milestones[0].done").contains("leave the field out"),
             "{helps:?}"
         );
+        let merged = diagnose(
+            RecordKind::Engagement,
+            "milestones:\n  - &a {id: A, title: A, due: 2026-04-01}\n  - <<: *a\n    id: B\n",
+        );
+        let merge = merged
+            .iter()
+            .find(|d| d.rule.name == "unknown-field")
+            .unwrap();
+        assert!(merge.help.contains("no merge keys"), "{merged:?}");
         let config = diagnose(
             RecordKind::Config,
             "rules:\n  update-overdue: Off\n  win-not-celebrated: none\n",

@@ -156,6 +156,8 @@ pub struct YamlError {
     pub pos: Pos,
     pub message: String,
     pub help: String,
+    /// Where in the record, when the tree is far enough along to know.
+    pub path: Option<String>,
 }
 
 /// The outcome of reading one document: the tree (absent when the syntax is
@@ -394,6 +396,50 @@ fn missing_space_after_colon(text: &str, line: usize) -> Option<(usize, usize, &
 /// Reads one YAML document. `line_offset` is the number of lines before the
 /// document in its file, so positions are the file's own.
 pub fn parse(text: &str, line_offset: u32) -> Parsed {
+    let mut parsed = parse_once(text, line_offset);
+    // YAML 1.2 allows a tab after a key's colon (`owner:<tab>Dana`, what a
+    // paste from a spreadsheet gives), which saphyr refuses: a space in its
+    // place reads the same and keeps every position. Bounded, because each
+    // try parses the document again.
+    let mut untabbed: Option<String> = None;
+    for _ in 0..MAX_TAB_FIXES {
+        let Err(tabs) = parsed else { break };
+        let copy = untabbed.get_or_insert_with(|| text.to_owned());
+        // Tabs and spaces are one byte each: offsets and columns stay.
+        copy.replace_range(tabs.clone(), &" ".repeat(tabs.len()));
+        parsed = parse_once(copy, line_offset);
+    }
+    match parsed {
+        Ok(parsed) => parsed,
+        Err(tabs) => Parsed {
+            root: None,
+            errors: vec![YamlError {
+                pos: position_of(text, tabs.start, line_offset),
+                message: format!("more than {MAX_TAB_FIXES} keys have a tab after their colon"),
+                help: "put a space after each key's colon instead of a tab".into(),
+                path: None,
+            }],
+        },
+    }
+}
+
+/// The line and column of a byte offset, for errors found outside saphyr.
+fn position_of(text: &str, offset: usize, line_offset: u32) -> Pos {
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+    Pos::new(
+        to_u32(before.matches('\n').count() + 1) + line_offset,
+        to_u32(before[line_start..].chars().count() + 1),
+        1,
+    )
+}
+
+/// How many tabs after colons `parse` replaces before it gives up.
+const MAX_TAB_FIXES: usize = 64;
+
+/// One reading of a document; `Err` holds the byte range of the tabs after
+/// a key's colon that saphyr refused, when that was the only problem so far.
+fn parse_once(text: &str, line_offset: u32) -> Result<Parsed, std::ops::Range<usize>> {
     let mut builder = Builder {
         line_offset,
         stack: Vec::new(),
@@ -408,14 +454,19 @@ pub fn parse(text: &str, line_offset: u32) -> Parsed {
             Ok((event, span)) => {
                 if let Err(fatal) = builder.event(event, span) {
                     builder.errors.push(fatal);
-                    return Parsed {
+                    return Ok(Parsed {
                         root: None,
                         errors: builder.errors,
-                    };
+                    });
                 }
             }
             Err(scan) => {
                 let marker = scan.marker();
+                if scan.info() == "':' must be followed by a valid YAML whitespace"
+                    && let Some(tabs) = tabs_before(text, marker.index())
+                {
+                    return Err(tabs);
+                }
                 let message = if scan.info().contains("recursion limit") {
                     format!("values are nested more than {MAX_DEPTH} levels deep")
                 } else {
@@ -452,18 +503,35 @@ pub fn parse(text: &str, line_offset: u32) -> Parsed {
                     message = format!("the `{open}` opened here is never closed");
                     help = format!("close it with `{close}` at the end of what it holds");
                 }
-                builder.errors.push(YamlError { pos, message, help });
-                return Parsed {
+                builder.errors.push(YamlError {
+                    pos,
+                    message,
+                    help,
+                    path: None,
+                });
+                return Ok(Parsed {
                     root: None,
                     errors: builder.errors,
-                };
+                });
             }
         }
     }
-    Parsed {
+    Ok(Parsed {
         root: builder.root,
         errors: builder.errors,
-    }
+    })
+}
+
+/// The byte range of the tabs that end just before the `char_index`th
+/// character and follow a colon, if there are any.
+fn tabs_before(text: &str, char_index: usize) -> Option<std::ops::Range<usize>> {
+    let end = text
+        .char_indices()
+        .nth(char_index)
+        .map_or(text.len(), |(at, _)| at);
+    let before = &text[..end];
+    let start = before.trim_end_matches('\t').len();
+    (start < end && before[..start].ends_with(':')).then_some(start..end)
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -514,6 +582,7 @@ impl Builder {
                         pos,
                         message: "a second YAML document starts here".into(),
                         help: "keep one document: remove this `---` or `...` line".into(),
+                        path: None,
                     });
                 }
             }
@@ -587,6 +656,7 @@ impl Builder {
                         pos,
                         message: "this alias names no anchor".into(),
                         help: "define the anchor (`&name`) before using `*name`".into(),
+                        path: None,
                     });
                 };
                 self.alias_copies += count_nodes(&original);
@@ -597,12 +667,14 @@ impl Builder {
                             "aliases here copy more than {MAX_ALIAS_COPIES} values (an alias bomb?)"
                         ),
                         help: "write the values out instead of nesting aliases".into(),
+                        path: None,
                     });
                 }
-                // A copy keeps the original's positions; the alias is where
-                // it was used, which is what a diagnostic should show.
+                // Everything in a copy is where the alias is: a finding in
+                // it (a repeated id, a late date) belongs to this use of the
+                // values, the second occurrence, not to the anchor's.
                 let mut copy = original;
-                copy.pos = pos;
+                move_to(&mut copy, pos);
                 self.complete(copy, 0)?;
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
@@ -619,6 +691,7 @@ impl Builder {
                 pos,
                 message: "a list or mapping is used as a key".into(),
                 help: "keys are plain words such as `title` or `due`".into(),
+                path: None,
             });
         }
         if self.stack.len() >= MAX_DEPTH {
@@ -626,6 +699,7 @@ impl Builder {
                 pos,
                 message: format!("values are nested more than {MAX_DEPTH} levels deep"),
                 help: "records are at most a few levels deep; check the indentation".into(),
+                path: None,
             });
         }
         self.stack.push(open);
@@ -654,6 +728,7 @@ impl Builder {
                         pos: node.pos,
                         message: "a list or mapping is used as a key".into(),
                         help: "keys are plain words such as `title` or `due`".into(),
+                        path: None,
                     });
                 };
                 if let NodeKind::Map(entries) = &mut parent.kind {
@@ -666,6 +741,23 @@ impl Builder {
             }
         }
         Ok(())
+    }
+
+    /// The path of the node about to be completed: each open list's next
+    /// index and each open mapping's pending key.
+    fn open_path(&self) -> Vec<OwnedStep> {
+        self.stack
+            .iter()
+            .filter_map(|open| match open {
+                Open::Seq { node, .. } => match &node.kind {
+                    NodeKind::Seq(items) => Some(OwnedStep::Index(items.len())),
+                    _ => None,
+                },
+                Open::Map { pending_key, .. } => pending_key
+                    .as_ref()
+                    .map(|(key, _)| OwnedStep::Key(key.clone())),
+            })
+            .collect()
     }
 
     /// A repeated key is an error at its second occurrence; the first one
@@ -685,18 +777,60 @@ impl Builder {
         if !repeated.contains(&true) {
             return;
         }
-        let mut index = 0;
-        entries.retain(|entry| {
-            let keep = !repeated[index];
-            if !keep {
+        let mut path = self.open_path();
+        let names: Vec<String> = (0..entries.len())
+            .filter(|&i| repeated[i])
+            .map(|i| format!("`{}`", entries[i].key))
+            .collect();
+        let first = repeated.iter().position(|&r| r).unwrap_or_default();
+        // In a list item, repeated keys most often start an item whose `- `
+        // was forgotten: one finding for them all, at the first.
+        if matches!(self.stack.last(), Some(Open::Seq { .. })) {
+            let message = match names.as_slice() {
+                [one] => format!("{one} is given twice"),
+                [one, others @ ..] => format!(
+                    "{one} is given twice in this item, and so {} after it",
+                    match others {
+                        [other] => format!("is {other}"),
+                        _ if others.len() > 5 => {
+                            format!(
+                                "are {} and {} more",
+                                others[..5].join(", "),
+                                others.len() - 5
+                            )
+                        }
+                        _ => format!("are {}", others.join(", ")),
+                    }
+                ),
+                [] => String::new(),
+            };
+            path.push(OwnedStep::Key(entries[first].key.clone()));
+            self.errors.push(YamlError {
+                pos: entries[first].key_pos,
+                message,
+                help: format!(
+                    "if this `{}:` starts the list's next item, begin its line with `- `; \
+                     otherwise keep one of each",
+                    entries[first].key
+                ),
+                path: Some(format_owned_path(&path)),
+            });
+        } else {
+            for (entry, _) in entries.iter().zip(&repeated).filter(|(_, r)| **r) {
+                path.push(OwnedStep::Key(entry.key.clone()));
                 self.errors.push(YamlError {
                     pos: entry.key_pos,
                     message: format!("`{}` is given twice", entry.key),
                     help: "keep one of the two: YAML would silently use only one".into(),
+                    path: Some(format_owned_path(&path)),
                 });
+                path.pop();
             }
+        }
+        let mut index = 0;
+        entries.retain(|_| {
             index += 1;
-            keep
+            !repeated[index - 1]
         });
     }
 }
@@ -715,6 +849,19 @@ fn descend_mut<'a>(node: &'a mut Node, path: &[OwnedStep]) -> Option<&'a mut Nod
         _ => None,
     }?;
     descend_mut(child, rest)
+}
+
+/// Puts `node` and everything in it at `pos`.
+fn move_to(node: &mut Node, pos: Pos) {
+    node.pos = pos;
+    match &mut node.kind {
+        NodeKind::Seq(items) => items.iter_mut().for_each(|item| move_to(item, pos)),
+        NodeKind::Map(entries) => entries.iter_mut().for_each(|entry| {
+            entry.key_pos = pos;
+            move_to(&mut entry.value, pos);
+        }),
+        _ => {}
+    }
 }
 
 fn count_nodes(node: &Node) -> usize {
@@ -856,6 +1003,58 @@ mod tests {
             root.get("title").unwrap().value.kind,
             NodeKind::Str("One".into())
         );
+        assert_eq!(parsed.errors[0].path.as_deref(), Some("title"));
+    }
+
+    #[test]
+    fn a_tab_after_a_keys_colon_is_separation_as_yaml_1_2_says() {
+        let parsed = parse(
+            "title:\tOne\nsteps:\n  - due:\t\t2026-05-01\n    what:\t-x\n",
+            0,
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let root = parsed.root.unwrap();
+        assert_eq!(
+            root.get("title").unwrap().value.kind,
+            NodeKind::Str("One".into())
+        );
+        let step = root.get("steps").unwrap().value.item(0).unwrap();
+        let due = &step.get("due").unwrap().value;
+        assert_eq!(due.kind, NodeKind::Str("2026-05-01".into()));
+        assert_eq!(due.pos, Pos::new(3, 11, 10));
+        // Inside quotes a tab is text, and stays one.
+        let parsed = parse("a: \"x:\ty\"\n", 0);
+        assert_eq!(
+            parsed.root.unwrap().get("a").unwrap().value.kind,
+            NodeKind::Str("x:\ty".into())
+        );
+    }
+
+    #[test]
+    fn too_many_tabs_after_colons_are_one_error_at_the_next_one() {
+        let mut yaml: String = (0..MAX_TAB_FIXES).map(|i| format!("k{i}:\tv\n")).collect();
+        yaml.push_str("last:\tv\n");
+        let parsed = parse(&yaml, 2);
+        assert!(parsed.root.is_none());
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(
+            parsed.errors[0].pos,
+            Pos::new(MAX_TAB_FIXES as u32 + 3, 6, 1)
+        );
+    }
+
+    #[test]
+    fn repeated_key_deep_in_the_record_names_its_path() {
+        let yaml = "milestones:\n  - id: A\n  - id: B\n    due: 2026-01-01\n    due: 2026-02-01\nsuccess:\n  metrics:\n    - {id: m, id: n}\n";
+        let parsed = parse(yaml, 0);
+        let paths: Vec<_> = parsed.errors.iter().map(|e| e.path.as_deref()).collect();
+        assert_eq!(
+            paths,
+            [Some("milestones[1].due"), Some("success.metrics[0].id")]
+        );
+        assert!(parsed.errors[0].help.contains("begin its line with `- `"));
+        let parsed = parse("a: 1\na: 2\n", 0);
+        assert!(!parsed.errors[0].help.contains("- "));
     }
 
     #[test]
@@ -875,10 +1074,15 @@ mod tests {
     #[test]
     fn small_aliases_are_copied() {
         let node = root("a: &x {k: 1}\nb: *x\n");
+        let copied = node.get("b").unwrap().value.get("k").unwrap();
+        assert_eq!(copied.value.kind, NodeKind::Int(1));
+        // The copy is where the alias is, not where the anchor is.
         assert_eq!(
-            node.get("b").unwrap().value.get("k").unwrap().value.kind,
-            NodeKind::Int(1)
+            (copied.key_pos, copied.value.pos),
+            (Pos::new(2, 4, 2), Pos::new(2, 4, 2))
         );
+        let original = node.get("a").unwrap().value.get("k").unwrap();
+        assert_eq!(original.value.pos, Pos::new(1, 11, 1));
     }
 
     #[test]

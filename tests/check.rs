@@ -104,7 +104,7 @@ fn yaml_syntax_fires_at_the_second_occurrence_of_a_key() {
     r.assert_code(1);
     r.assert_rules(&["yaml-syntax"]);
     let d = r.one("yaml-syntax", E);
-    at(d, ERR, E, 20, 1, None);
+    at(d, ERR, E, 20, 1, Some("owner"));
     says(d, &["`owner`", "twice"]);
 }
 
@@ -130,7 +130,7 @@ fn yaml_syntax_fires_in_client_yaml_and_commonthread_yaml() {
         "acme-logistics/client.yaml",
         3,
         1,
-        None,
+        Some("name"),
     );
     at(
         r.one("yaml-syntax", "commonthread.yaml"),
@@ -138,8 +138,48 @@ fn yaml_syntax_fires_in_client_yaml_and_commonthread_yaml() {
         "commonthread.yaml",
         2,
         1,
-        None,
+        Some("practice"),
     );
+}
+
+#[test]
+fn yaml_syntax_not_fired_by_a_tab_after_a_keys_colon() {
+    // YAML 1.2 separates a key from its value with spaces or tabs; a
+    // paste from a spreadsheet brings tabs.
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("status: active", "status:\tactive"),
+            ("    due: 2026-12-15", "    due:\t2026-12-15"),
+        ],
+    ));
+    r.assert_code(0);
+    r.assert_rules(&[]);
+}
+
+#[test]
+fn duplicate_id_through_an_alias_is_at_the_alias() {
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("  - id: A\n", "  - &first\n    id: A\n"),
+            ("updates:\n", "  - *first\nupdates:\n"),
+        ],
+    ));
+    let d = r.one("duplicate-id", E);
+    at(d, ERR, E, 47, 5, Some("milestones[2].id"));
+}
+
+#[test]
+fn yaml_syntax_for_a_list_item_without_its_dash_says_so() {
+    let r = check_engagement(&edit(BASELINE, &[("  - id: B\n", "    id: B\n")]));
+    let d = r.one("yaml-syntax", E);
+    at(d, ERR, E, 42, 5, Some("milestones[0].id"));
+    assert_eq!(
+        d.message,
+        "`id` is given twice in this item, and so are `title`, `due`, `outcome` after it"
+    );
+    assert!(d.help.contains("begin its line with `- `"), "{}", d.help);
 }
 
 #[test]
@@ -2106,10 +2146,10 @@ fn bad_input_duplicate_keys() {
     let found: Vec<&Diag> = r.diags.iter().filter(|d| d.file == f).collect();
     assert_eq!(found.len(), 2, "{}", r.listing());
     assert_eq!(found[0].rule, "yaml-syntax");
-    at(found[0], ERR, f, 7, 3, None);
+    at(found[0], ERR, f, 7, 3, Some("qualification.decision"));
     says(found[0], &["`decision`", "twice"]);
     assert_eq!(found[1].rule, "yaml-syntax");
-    at(found[1], ERR, f, 8, 1, None);
+    at(found[1], ERR, f, 8, 1, Some("title"));
     says(found[1], &["`title`", "twice"]);
     r.assert_witness_checked();
 }

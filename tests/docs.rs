@@ -33,7 +33,7 @@ const POINTS_AT: &[(&str, &str)] = &[
     ),
     (
         "yaml-syntax",
-        "where the YAML parser stopped; for a repeated key, the second occurrence of the key.",
+        "where the YAML parser stopped; for a repeated key, the second occurrence of the key (in a list item, one finding for all its repeated keys, at the first of them); a value copied by an alias (`*name`) is where the alias is.",
     ),
     ("front-matter-missing", "line 1 of the engagement file."),
     ("unknown-field", "the unknown field's name."),
