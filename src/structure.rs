@@ -415,7 +415,20 @@ impl<'n> Walker<'n, '_> {
                     let known = &shape.property_names;
                     let digits =
                         !entry.key.is_empty() && entry.key.bytes().all(|b| b.is_ascii_digit());
-                    let help = match crate::suggest::closest(&entry.key, known.iter().copied()) {
+                    let near = crate::suggest::closest(&entry.key, known.iter().copied());
+                    // `mielstones:` most likely holds the milestones: they are
+                    // left out as a wrong section is, not reported absent
+                    // (no `unknown-reference` for updates that name them).
+                    if let Some(near) = near
+                        && !shape.required.contains(&near)
+                        && !entries.iter().any(|e| e.key == near)
+                    {
+                        let mut meant = owned(&self.path[..self.path.len() - 1]);
+                        meant.push(OwnedStep::Key(near.to_owned()));
+                        self.prune.push(meant.clone());
+                        self.sections.push(meant);
+                    }
+                    let help = match near {
                         Some(near) => format!("did you mean `{near}`?"),
                         // YAML 1.1's merge key, which YAML 1.2 dropped.
                         None if entry.key == "<<" => "YAML 1.2 has no merge keys: write the fields out here; an alias such as `*name` copies a whole item".to_owned(),

@@ -288,6 +288,22 @@ fn unknown_field_fires_at_the_key_with_a_suggestion() {
 }
 
 #[test]
+fn unknown_field_that_misspells_a_section_leaves_it_out_unsaid() {
+    // `mielstones:` holds the milestones the log names: the log's
+    // references to them are not unknown, only the key is wrong.
+    let r = check_engagement(&edit(BASELINE, &[("milestones:", "mielstones:")]));
+    r.assert_code(1);
+    r.assert_rules(&["unknown-field"]);
+    at(&r.diags[0], ERR, E, 35, 1, Some("mielstones"));
+    // With the right key given too, the misspelt one is only extra.
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[("updates:\n", "mielstones: []\nupdates:\n")],
+    ));
+    r.assert_rules(&["unknown-field"]);
+}
+
+#[test]
 fn unknown_field_not_fired_by_any_documented_field() {
     // A completed engagement with every review field FORMAT.md lists.
     let text = edit(
