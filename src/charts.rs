@@ -908,6 +908,74 @@ impl Rect {
     fn inside(&self, area: &Rect) -> bool {
         self.x0 >= area.x0 && self.x1 <= area.x1 && self.y0 >= area.y0 && self.y1 <= area.y1
     }
+
+    /// Whether the segment from `a` to `b` passes through the box
+    /// (Liang-Barsky clipping).
+    fn crossed_by(&self, a: (f64, f64), b: (f64, f64)) -> bool {
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let (mut t0, mut t1) = (0.0_f64, 1.0_f64);
+        for (p, q) in [
+            (-dx, a.0 - self.x0),
+            (dx, self.x1 - a.0),
+            (-dy, a.1 - self.y0),
+            (dy, self.y1 - a.1),
+        ] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    return false;
+                }
+            } else {
+                let t = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+                if t0 > t1 {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Where to write a baseline or target line's label: at the right end on
+/// the side away from the band between the two lines, else at the left
+/// end, else on the band's side; the first clear of the measurements'
+/// line and points and of `taken` (the last resort is the first).
+fn line_label_spot(
+    ys: [f64; 2],
+    (left, right): (f64, f64),
+    width: f64,
+    drawn: &[(f64, f64)],
+    taken: &[Rect],
+) -> (f64, f64, &'static str) {
+    let candidates = [
+        (right, ys[0], "end"),
+        (left, ys[0], "start"),
+        (right, ys[1], "end"),
+        (left, ys[1], "start"),
+    ];
+    let clear = |rect: &Rect| {
+        !taken.iter().any(|t| t.overlaps(rect))
+            && !drawn.iter().any(|&(x, y)| {
+                rect.overlaps(&Rect {
+                    x0: x - 5.0,
+                    y0: y - 5.0,
+                    x1: x + 5.0,
+                    y1: y + 5.0,
+                })
+            })
+            && !drawn
+                .windows(2)
+                .any(|pair| rect.crossed_by(pair[0], pair[1]))
+    };
+    candidates
+        .iter()
+        .copied()
+        .find(|&(x, y, anchor)| clear(&Rect::of_text(x, y, width, TEXT_SIZE, anchor)))
+        .unwrap_or(candidates[0])
 }
 
 /// Where to write the latest value beside its point: right of it, above,
@@ -1012,36 +1080,52 @@ fn draw_metric_chart(
         );
     }
     let higher = metric.target.max(metric.baseline);
+    // What a line's label must not cover: the measurements' points and the
+    // line through them, and today's line.
+    let drawn: Vec<(f64, f64)> = points.iter().map(|(d, v)| (axis.x(*d), y(*v))).collect();
+    let today_x = axis.contains(as_of).then(|| axis.x(as_of));
+    if let Some(x) = today_x {
+        taken.push(Rect {
+            x0: x - 1.0,
+            y0: top - 4.0,
+            x1: x + 1.0,
+            y1: bottom,
+        });
+    }
     for (class, value, word) in [
         ("ch-baseline", metric.baseline, "Baseline"),
         ("ch-target", metric.target, "Target"),
     ] {
         let line_y = y(value);
         let label = format!("{word} {}", format_number(value, unit));
-        let label_y = if value >= higher {
-            line_y - 5.0
+        let (above, below) = (line_y - 5.0, line_y + TEXT_SIZE + 3.0);
+        let outside_first = if value >= higher {
+            [above, below]
         } else {
-            line_y + TEXT_SIZE + 3.0
+            [below, above]
         };
+        let label_width = text_width(&label, TEXT_SIZE, false);
+        let (label_x, label_y, anchor) =
+            line_label_spot(outside_first, (left, right), label_width, &drawn, &taken);
         taken.push(Rect::of_text(
-            right,
+            label_x,
             label_y,
-            text_width(&label, TEXT_SIZE, false),
+            label_width,
             TEXT_SIZE,
-            "end",
+            anchor,
         ));
         let _ = write!(
             svg,
-            r#"<line class="{class}" x1="{left}" y1="{line_y}" x2="{right}" y2="{line_y}"/><text class="ch-label {class}-label" x="{right}" y="{label_y}" text-anchor="end">{}</text>"#,
+            r#"<line class="{class}" x1="{left}" y1="{line_y}" x2="{right}" y2="{line_y}"/><text class="ch-label {class}-label" x="{label_x}" y="{label_y}" text-anchor="{anchor}">{}</text>"#,
             escape(&label),
             left = Tenths(left),
             right = Tenths(right),
             line_y = Tenths(line_y),
+            label_x = Tenths(label_x),
             label_y = Tenths(label_y),
         );
     }
-    if axis.contains(as_of) {
-        let x = axis.x(as_of);
+    if let Some(x) = today_x {
         let w = text_width("Today", TEXT_SIZE, true);
         let label_x = x.clamp(left + w / 2.0, right - w / 2.0);
         taken.push(Rect::of_text(label_x, top - 8.0, w, TEXT_SIZE, "middle"));
@@ -1668,5 +1752,23 @@ mod tests {
             "{svg}"
         );
         assert_eq!(svg.matches(r#"role="img""#).count(), 2);
+    }
+
+    #[test]
+    fn a_line_label_moves_off_the_measurements() {
+        let text = |x: f64, y: f64, anchor| Rect::of_text(x, y, 60.0, TEXT_SIZE, anchor);
+        // Nothing in the way: the right end, on the side away from the band.
+        let spot = line_label_spot([100.0, 80.0], (6.0, 300.0), 60.0, &[], &[]);
+        assert_eq!(spot, (300.0, 100.0, "end"));
+        // The last point sits where that label would be: the left end.
+        let drawn = [(20.0, 40.0), (280.0, 96.0)];
+        let spot = line_label_spot([100.0, 80.0], (6.0, 300.0), 60.0, &drawn, &[]);
+        assert_eq!(spot, (6.0, 100.0, "start"));
+        // The line through the points crosses the left one too: the band's side.
+        let drawn = [(10.0, 100.0), (150.0, 90.0), (280.0, 96.0)];
+        let spot = line_label_spot([100.0, 80.0], (6.0, 300.0), 60.0, &drawn, &[]);
+        assert_eq!(spot, (300.0, 80.0, "end"));
+        assert!(text(300.0, 100.0, "end").crossed_by((200.0, 0.0), (290.0, 200.0)));
+        assert!(!text(300.0, 100.0, "end").crossed_by((0.0, 0.0), (100.0, 200.0)));
     }
 }

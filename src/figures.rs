@@ -874,7 +874,11 @@ pub fn review_checklist(
             item: "wins-celebrated",
             question: "Is every win celebrated?",
             state: CheckState::Done,
-            detail: format!("all {n} celebrated"),
+            detail: if n == 1 {
+                "the win is celebrated".into()
+            } else {
+                format!("all {n} celebrated")
+            },
         },
         (n, open) => ChecklistItem {
             item: "wins-celebrated",
@@ -900,7 +904,11 @@ pub fn review_checklist(
             item: "concerns-answered",
             question: "Is every concern answered?",
             state: CheckState::Done,
-            detail: format!("all {n} answered"),
+            detail: if n == 1 {
+                "the concern is answered".into()
+            } else {
+                format!("all {n} answered")
+            },
         },
         (n, open) => ChecklistItem {
             item: "concerns-answered",
@@ -956,7 +964,20 @@ pub fn review_checklist(
         },
     });
 
-    items.push(if success_reached {
+    // Work never taken on owes no refund (a prospect's, a declined one's).
+    let never_sold = matches!(e.status, Status::Prospect | Status::Declined);
+    items.push(if never_sold {
+        ChecklistItem {
+            item: "refund",
+            question: "Refund decision",
+            state: CheckState::NotApplicable,
+            detail: if e.status == Status::Declined {
+                "not applicable: the work was declined".into()
+            } else {
+                "not applicable: the work has not been taken on".into()
+            },
+        }
+    } else if success_reached {
         ChecklistItem {
             item: "refund",
             question: "Refund decision",

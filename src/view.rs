@@ -548,6 +548,9 @@ pub struct MetricSummary {
     /// Bar width and expected marker, clamped to 0..100.
     pub bar_percent: f64,
     pub expected_percent: f64,
+    /// "by today", or "by the end" once the end date has come or the work
+    /// is over.
+    pub expected_by: &'static str,
     pub expected_label: String,
     pub summary: String,
 }
@@ -616,7 +619,17 @@ fn metric_summaries(e: &Engagement, f: &EngagementFigures) -> Vec<MetricSummary>
         .map(|(m, mf)| {
             let unit = m.unit.as_ref().map(Text::as_str).unwrap_or_default();
             let progress_percent = mf.progress.map(figures::percent);
-            let expected_label = format!("{}% expected by today", figures::percent(mf.expected));
+            let expected_by = if mf.expected >= 1.0
+                || matches!(
+                    e.status,
+                    crate::model::Status::Completed | crate::model::Status::Ended
+                ) {
+                "by the end"
+            } else {
+                "by today"
+            };
+            let expected_label =
+                format!("{}% expected {expected_by}", figures::percent(mf.expected));
             let summary = match mf.progress {
                 Some(p) => format!(
                     "{}% of the way from {} to {}",
@@ -646,6 +659,7 @@ fn metric_summaries(e: &Engagement, f: &EngagementFigures) -> Vec<MetricSummary>
                     1,
                 ),
                 expected_percent: figures::round_to(mf.expected.clamp(0.0, 1.0) * 100.0, 1),
+                expected_by,
                 expected_label,
                 summary,
             }

@@ -101,6 +101,32 @@ fn built_samples() -> (TempDir, BTreeMap<String, Vec<u8>>) {
 }
 
 #[test]
+fn a_finished_engagements_scorecard_measures_against_the_end_and_names_the_client() {
+    let (_tmp, files) = built_samples();
+    let done = text(
+        &files,
+        "prairie-plains-bank/2026-loan-turnaround/scorecard.html",
+    );
+    assert!(done.contains("100% expected by the end."), "{done}");
+    assert!(!done.contains("expected by today"), "{done}");
+    assert!(done.contains(r#"<span class="for">for Prairie Plains Bank</span>"#));
+    let running = text(
+        &files,
+        "maple-street-dental/2026-no-show-reduction/scorecard.html",
+    );
+    assert!(running.contains("expected by today"), "{running}");
+    // A declined engagement owes no refund.
+    let declined = text(
+        &files,
+        "copperline-fitness/2026-membership-growth/review.html",
+    );
+    assert!(
+        declined.contains("not applicable: the work was declined"),
+        "{declined}"
+    );
+}
+
+#[test]
 fn samples_build_every_page_at_its_contract_path() {
     let (_tmp, files) = built_samples();
     for path in [
