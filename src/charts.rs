@@ -1272,10 +1272,11 @@ fn push_hundredths(text: &mut String, fraction: f64) {
     }
 }
 
-/// A whole number's digits, grouped by thousands from 10,000 up.
+/// A whole number's digits, grouped by thousands ("2,410"), as the
+/// records' own text writes them.
 fn whole_digits(whole: u64) -> String {
     let digits = whole.to_string();
-    if whole < 10_000 {
+    if whole < 1_000 {
         return digits;
     }
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
@@ -1424,7 +1425,8 @@ mod tests {
         assert_eq!(format_number(12.0, "days"), "12 days");
         assert_eq!(format_number(7.9, "%"), "7.9%");
         assert_eq!(format_number(48000.0, ""), "48,000");
-        assert_eq!(format_number(1234.5, ""), "1234.5");
+        assert_eq!(format_number(1234.5, ""), "1,234.5");
+        assert_eq!(format_number(999.0, ""), "999");
         assert_eq!(format_number(-0.25, ""), "-0.25");
         assert_eq!(format_number(2.999, "x"), "3 x");
     }
