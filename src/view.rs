@@ -64,6 +64,20 @@ pub fn status_view(status: Status) -> StatusView {
     }
 }
 
+/// The status as the client reads it on their own pages: "Prospect" is the
+/// practice's pipeline word, and "Declined" does not say who declined.
+pub fn client_status_view(status: Status) -> StatusView {
+    StatusView {
+        word: status.as_str().into(),
+        label: match status {
+            Status::Prospect => "Proposed",
+            Status::Declined => "Not going ahead",
+            other => status_label(other),
+        }
+        .into(),
+    }
+}
+
 fn status_label(status: Status) -> &'static str {
     match status {
         Status::Prospect => "Prospect",
@@ -478,7 +492,7 @@ pub fn engagement_section(
         slug: slug.to_owned(),
         title: e.title.to_string(),
         tags: e.tags.iter().map(Text::to_string).collect(),
-        status: status_view(e.status),
+        status: client_status_view(e.status),
         health: health_view(f),
         owner: e.owner.to_string(),
         dates: date_range(e.start, e.end),
@@ -699,7 +713,7 @@ pub fn scorecard(
         page,
         title: e.title.to_string(),
         client_name: client_name.to_owned(),
-        status: status_view(e.status),
+        status: client_status_view(e.status),
         agreed: success.and_then(|s| s.agreed).map(date_long),
         agreed_by: success
             .map(|s| s.agreed_by.iter().map(Text::to_string).collect())

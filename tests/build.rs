@@ -124,6 +124,14 @@ fn a_finished_engagements_scorecard_measures_against_the_end_and_names_the_clien
         declined.contains("not applicable: the work was declined"),
         "{declined}"
     );
+    // The client's own pages use the client's words for the pipeline's.
+    let report = text(&files, "copperline-fitness/index.html");
+    assert!(report.contains(">Not going ahead</span>"), "{report}");
+    assert!(!report.contains(">Declined</span>"), "{report}");
+    let proposed = text(&files, "root-cellar-coop/2027-second-store/scorecard.html");
+    assert!(proposed.contains(">Proposed</span>"), "{proposed}");
+    let portfolio = text(&files, "index.html");
+    assert!(portfolio.contains(">Declined</span>") && portfolio.contains(">Prospect</span>"));
 }
 
 #[test]
