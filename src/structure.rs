@@ -374,6 +374,18 @@ impl<'n> Walker<'n, '_> {
         shape: &'static Shape,
         anchor: Pos,
     ) {
+        // The known fields given here, at most one of each, so that a
+        // mapping of thousands of unknown keys is still read in linear time.
+        let mut given: Vec<&str> = Vec::new();
+        if let Some(properties) = &shape.properties {
+            for entry in entries {
+                if let Some((&name, _)) = properties.get_key_value(entry.key.as_str())
+                    && !given.contains(&name)
+                {
+                    given.push(name);
+                }
+            }
+        }
         for entry in entries {
             let property = shape
                 .properties
@@ -421,7 +433,7 @@ impl<'n> Walker<'n, '_> {
                     // (no `unknown-reference` for updates that name them).
                     if let Some(near) = near
                         && !shape.required.contains(&near)
-                        && !entries.iter().any(|e| e.key == near)
+                        && !given.contains(&near)
                     {
                         let mut meant = owned(&self.path[..self.path.len() - 1]);
                         meant.push(OwnedStep::Key(near.to_owned()));
