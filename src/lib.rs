@@ -1204,6 +1204,14 @@ pub fn as_of(given: Option<Date>) -> Result<Date, String> {
     }
     if let Some(epoch) = std::env::var_os("SOURCE_DATE_EPOCH") {
         let text = epoch.to_string_lossy();
+        if text.trim().is_empty() {
+            // `SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)` before any commit.
+            return Err(
+                "SOURCE_DATE_EPOCH is set but empty (did `git log` find no commit?); \
+                 unset it to use today, or give the date with --as-of YYYY-MM-DD"
+                    .into(),
+            );
+        }
         let seconds: i64 = text
             .trim()
             .parse()

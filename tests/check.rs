@@ -1539,6 +1539,16 @@ fn a_source_date_epoch_that_is_not_a_number_exits_2() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("SOURCE_DATE_EPOCH"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
+    // What `$(git log -1 --format=%ct)` gives in a repository with no commit.
+    let run = run_cmd(
+        bin()
+            .env("SOURCE_DATE_EPOCH", "")
+            .arg("check")
+            .arg(fixture("witness")),
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("set but empty"), "{}", run.stderr);
+    assert!(run.stderr.contains("--as-of"), "{}", run.stderr);
 }
 
 #[test]
