@@ -4,8 +4,12 @@
 //! A saved engagement rebuilds its client alone (its report, scorecards and
 //! reviews), then the portfolio and engagements.json from every client's
 //! kept summary. Adding, removing or renaming a record, or changing the
-//! settings or a template, rebuilds everything. While the records have
-//! errors, every page shows them instead, and the terminal prints them.
+//! settings or a template, rebuilds everything; moving or renaming a folder
+//! does too. Each rebuilt client's folder in OUT keeps only what was just
+//! written, and a full rebuild removes the folders of clients that are
+//! gone, so OUT holds what `build` would write (and `audit/`). While the
+//! records have errors, every page shows them instead, and the terminal
+//! prints them.
 //!
 //! The pages on disk stay script-free; only what the server sends gets a
 //! small script that waits for the next rebuild and reloads.
@@ -154,6 +158,58 @@ pub fn run(options: ServeOptions) -> Result<(), String> {
     Ok(())
 }
 
+/// A sink that remembers what it wrote, so what it did not can go.
+struct Recording {
+    into: InPlace,
+    written: Mutex<BTreeSet<PathBuf>>,
+}
+
+impl Sink for Recording {
+    fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        self.into.write(path, bytes)?;
+        self.written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(self.into.0.join(path));
+        Ok(())
+    }
+}
+
+/// Removes every file under `folder` that is not in `written`, then the
+/// folders left empty.
+fn prune(out: &Path, folder: &Path, written: &BTreeSet<PathBuf>) {
+    let mut folders = Vec::new();
+    for entry in walkdir::WalkDir::new(folder)
+        .follow_links(false)
+        .into_iter()
+        .flatten()
+    {
+        let path = entry.path();
+        if entry.file_type().is_dir() {
+            folders.push(path.to_path_buf());
+        } else if !written.contains(path) && path.starts_with(out) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    // Deepest first; a folder that still holds something stays.
+    for dir in folders.iter().rev() {
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
+/// Removes a file, or a folder and all it holds, never following a link.
+fn remove_stale(path: &Path) {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            let _ = std::fs::remove_dir_all(path);
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+        }
+        Err(_) => {}
+    }
+}
+
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
@@ -288,10 +344,13 @@ impl Site {
                 }
                 let relevant = name.ends_with(".md") || name == crate::discover::CLIENT_FILE;
                 if !relevant {
-                    // A folder appearing or going may hold records.
+                    // A folder appearing, going or renamed may hold records
+                    // (a move shows as a rename, not as a create or remove).
                     if matches!(
                         event.kind,
-                        EventKind::Remove(_) | EventKind::Create(notify::event::CreateKind::Folder)
+                        EventKind::Remove(_)
+                            | EventKind::Create(notify::event::CreateKind::Folder)
+                            | EventKind::Modify(notify::event::ModifyKind::Name(_))
                     ) {
                         return Change::Everything;
                     }
@@ -321,19 +380,43 @@ impl Site {
         }
     }
 
-    /// Every client, then the pages that span them.
+    /// Every client, then the pages that span them; then whatever OUT
+    /// holds for a client that is gone, as a build would not have it.
     fn rebuild_all(&mut self) -> Result<(), String> {
         let all: BTreeSet<usize> = (0..self.repo.inventory.clients.len()).collect();
         self.orphan_diagnostics = self.repo.check_orphans();
-        self.rebuild_clients(&all)
+        self.rebuild_clients(&all)?;
+        let out = absolute(&self.options.out);
+        let kept: BTreeSet<&str> = self
+            .repo
+            .inventory
+            .clients
+            .iter()
+            .map(|c| c.slug.as_str())
+            .chain(["audit", "index.html", "engagements.json"])
+            .collect();
+        let Ok(entries) = std::fs::read_dir(&out) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') && !kept.contains(name.as_str()) {
+                remove_stale(&entry.path());
+            }
+        }
+        Ok(())
     }
 
     /// Reloads and re-renders `clients`, then the portfolio and engagements.json.
     fn rebuild_clients(&mut self, clients: &BTreeSet<usize>) -> Result<(), String> {
-        let sink = InPlace(absolute(&self.options.out));
-        std::fs::create_dir_all(&sink.0)
-            .map_err(|e| format!("cannot create `{}`: {e}", sink.0.display()))?;
-        output::mark_as_ours(&sink.0)?;
+        let out = absolute(&self.options.out);
+        std::fs::create_dir_all(&out)
+            .map_err(|e| format!("cannot create `{}`: {e}", out.display()))?;
+        output::mark_as_ours(&out)?;
+        let sink = Recording {
+            into: InPlace(out.clone()),
+            written: Mutex::new(BTreeSet::new()),
+        };
         let settings = self.settings();
         let repo = &self.repo;
         let renderer = &self.renderer;
@@ -349,9 +432,16 @@ impl Site {
                 (index, unit.diagnostics, rendered)
             })
             .collect();
+        let written = std::mem::take(&mut *sink.written.lock().unwrap_or_else(|p| p.into_inner()));
         for (index, diagnostics, rendered) in results {
             self.client_diagnostics[index] = diagnostics;
             self.summaries[index] = rendered?;
+            // A client rendered anew holds only what it wrote: an engagement
+            // deleted or renamed leaves no page behind to be served or shipped.
+            if self.summaries[index].is_some() {
+                let slug = &self.repo.inventory.clients[index].slug;
+                prune(&out, &out.join(slug), &written);
+            }
         }
         if self.has_errors() {
             return Ok(());
@@ -537,10 +627,16 @@ fn serve_file(
         );
     };
     let mut file = shared.out.join(&relative);
-    if file.is_dir() {
+    // `/acme` is the folder `/acme/`: the page's relative links need the slash.
+    if file.is_dir() && !path.ends_with('/') {
+        return redirect(stream, &format!("{path}/"));
+    }
+    if file.is_dir() || path.ends_with('/') {
         file = file.join("index.html");
     }
-    let is_html = file.extension().is_some_and(|e| e == "html");
+    // A folder's address is a page too, also while its pages are not
+    // written because the records have errors.
+    let is_html = file.extension().is_some_and(|e| e == "html") || file.extension().is_none();
     if is_html {
         let error_page = shared
             .error_page
@@ -636,6 +732,14 @@ fn content_type(path: &Path) -> &'static str {
         Some("svg") => "image/svg+xml",
         _ => "application/octet-stream",
     }
+}
+
+fn redirect(stream: &mut TcpStream, location: &str) -> std::io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 301 Moved Permanently\r\nLocation: {location}\r\nContent-Length: 0\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.flush()
 }
 
 fn respond(

@@ -222,3 +222,61 @@ fn serve_refuses_a_foreign_output_folder() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(out.join("keep.txt")).unwrap(), "x");
 }
+
+/// Waits until `done` holds of the file system (the watcher takes a moment).
+fn eventually_on_disk(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} did not happen in time");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn serve_leaves_no_page_of_a_deleted_or_moved_record_and_follows_folder_moves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("records");
+    let out = tmp.path().join("public");
+    for client in ["acme", "globex"] {
+        std::fs::create_dir_all(dir.join(client)).unwrap();
+        std::fs::write(dir.join(client).join("client.yaml"), CLIENT).unwrap();
+    }
+    std::fs::write(dir.join("acme/deal.md"), DEAL).unwrap();
+    std::fs::write(dir.join("acme/second.md"), DEAL.replace("Sales", "Second")).unwrap();
+    std::fs::write(dir.join("globex/deal.md"), DEAL).unwrap();
+    let server = start(&dir, &out);
+    assert_eq!(
+        get(&server, "/acme/second/scorecard.html").0,
+        "HTTP/1.1 200 OK"
+    );
+
+    // A folder's address without its slash is sent to the folder.
+    let (status, _) = get(&server, "/acme");
+    assert_eq!(status, "HTTP/1.1 301 Moved Permanently");
+
+    // A deleted engagement's pages go, as a build would not write them.
+    std::fs::remove_file(dir.join("acme/second.md")).unwrap();
+    eventually_on_disk("removing acme/second", || !out.join("acme/second").exists());
+    assert_eq!(
+        get(&server, "/acme/second/scorecard.html").0,
+        "HTTP/1.1 404 Not Found"
+    );
+    assert!(out.join("acme/deal/scorecard.html").is_file());
+
+    // A client folder renamed (a move): the new name's pages, not the old.
+    std::fs::rename(dir.join("globex"), dir.join("globex-corp")).unwrap();
+    eventually_on_disk("the renamed client's pages", || {
+        out.join("globex-corp/index.html").is_file() && !out.join("globex").exists()
+    });
+
+    // With an error in the records, a folder's address shows it too.
+    std::fs::write(
+        dir.join("acme/deal.md"),
+        DEAL.replace("status: prospect", "status: pending"),
+    )
+    .unwrap();
+    let page = eventually(&server, "/acme/", |page| {
+        page.contains("The records have errors")
+    });
+    assert!(page.contains("/__commonthread/reload.js"), "{page}");
+}
