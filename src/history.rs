@@ -199,7 +199,13 @@ impl Git {
             .ok()
             .and_then(|id| id.object().ok()?.peel_to_commit().ok());
         let Some(commit) = commit else {
-            return Err(if shallow {
+            // An unborn HEAD: `git init` and nothing committed yet.
+            let no_commits = repo.head_id().is_err();
+            return Err(if no_commits {
+                format!(
+                    "`{rev}` names no commit: the records' git repository has no commits yet. Commit the records first (`git add -A && git commit`), then compare with a later commit"
+                )
+            } else if shallow {
                 format!(
                     "`{rev}` is not in this clone's history: the clone is shallow. Fetch the history first (`git fetch --unshallow`; in GitHub Actions, set `fetch-depth: 0` on actions/checkout)"
                 )

@@ -1053,6 +1053,20 @@ fn init(args: &InitArgs) -> u8 {
     if args.dir.exists() && !args.dir.is_dir() {
         return cannot_run(&format!("`{}` is a file, not a folder", args.dir.display()));
     }
+    // A records folder inside another would be read as a client of it.
+    let absolute = std::path::absolute(&args.dir).unwrap_or_else(|_| args.dir.clone());
+    if let Some(records) = absolute
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(discover::CONFIG_FILE).is_file())
+    {
+        return cannot_run(&format!(
+            "`{}` is inside the records folder `{}` (it has {}): start a new one elsewhere, or add a client to it with `commonthread new client`",
+            args.dir.display(),
+            records.display(),
+            discover::CONFIG_FILE
+        ));
+    }
     let created = scaffold::create_all(&args.dir, &scaffold::init_files(today));
     report_created(
         created,
@@ -1073,10 +1087,35 @@ fn new_client(args: &NewClientArgs) -> u8 {
             args.dir.display()
         ));
     }
+    // Run inside a client's folder, this would make a client of a client.
+    if args.dir.join(discover::CLIENT_FILE).is_file() {
+        return cannot_run(&format!(
+            "`{}` is a client's folder (it has {}): run this in the records folder, or name it with `--dir`",
+            args.dir.display(),
+            discover::CLIENT_FILE
+        ));
+    }
+    if output::is_ours(&args.dir.join(&args.slug)) {
+        return cannot_run(&format!(
+            "`{}` is where `build` writes the reports: choose another client slug",
+            args.slug
+        ));
+    }
     let today = match today() {
         Ok(date) => date,
         Err(code) => return code,
     };
+    // A near miss of a client that exists is more likely a slip than a new
+    // client: say so, and go on (the slug may be meant).
+    let clients = client_folders(&args.dir);
+    if let Some(near) = suggest::closest(&args.slug, clients.iter().map(String::as_str))
+        && near != args.slug
+    {
+        eprintln!(
+            "warning: client `{near}` already exists; if you meant it, remove `{}` and run `commonthread new engagement {near} SLUG --title \"...\"`",
+            args.slug
+        );
+    }
     let file = scaffold::NewFile {
         path: std::path::Path::new(&args.slug).join(discover::CLIENT_FILE),
         text: scaffold::client_yaml(&args.name, today),
@@ -1095,16 +1134,15 @@ fn new_engagement(args: &NewEngagementArgs) -> u8 {
     if args.title.trim().is_empty() {
         return cannot_run("give the engagement a title with `--title \"Sales cycle redesign\"`");
     }
+    if args.owner.trim().is_empty() {
+        return cannot_run(
+            "give the engagement an owner with `--owner \"Dana Whitfield\"`, or leave the option out to fill it in later",
+        );
+    }
     let client_dir = args.dir.join(&args.client);
     if !client_dir.join(discover::CLIENT_FILE).is_file() {
         // A near client folder is likelier meant than a new one.
-        let clients: Vec<String> = std::fs::read_dir(&args.dir)
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .filter(|entry| entry.path().join(discover::CLIENT_FILE).is_file())
-            .filter_map(|entry| entry.file_name().into_string().ok())
-            .collect();
+        let clients = client_folders(&args.dir);
         if let Some(near) = suggest::closest(&args.client, clients.iter().map(String::as_str)) {
             return cannot_run(&format!(
                 "there is no client `{}` in `{}`; did you mean `{near}`?",
@@ -1149,6 +1187,17 @@ fn new_engagement(args: &NewEngagementArgs) -> u8 {
         scaffold::create_all(&args.dir, &[file]),
         "next: fill it in, then run `commonthread check`",
     )
+}
+
+/// The client folders directly in `dir` (those with a client.yaml).
+fn client_folders(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().join(discover::CLIENT_FILE).is_file())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .collect()
 }
 
 fn schema(args: &SchemaArgs) -> u8 {

@@ -80,7 +80,8 @@ pub fn check_target(out: &Path, records: &Path) -> Result<(), String> {
     }
 }
 
-fn is_ours(dir: &Path) -> bool {
+/// Whether `dir` is an output folder commonthread wrote (it has our marker).
+pub fn is_ours(dir: &Path) -> bool {
     let marker = dir.join(MARKER);
     std::fs::symlink_metadata(&marker)
         .is_ok_and(|m| m.is_file() && m.len() == MARKER_TEXT.len() as u64)
@@ -612,6 +613,16 @@ impl Drop for Staging {
         if !self.committed {
             remove_tree(&self.dir);
         }
+    }
+}
+
+/// What a killed build left beside `out`, for `serve`, which writes in place
+/// and so never assembles (and clears) a staging folder itself.
+pub fn remove_leftovers_beside(out: &Path) {
+    if let Ok(out) = std::path::absolute(out)
+        && let (Some(parent), Some(name)) = (out.parent(), out.file_name())
+    {
+        remove_leftovers(parent, &name.to_string_lossy());
     }
 }
 

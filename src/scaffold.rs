@@ -58,7 +58,12 @@ pub fn check_slug(kind: &str, slug: &str) -> Result<(), String> {
     }
     if !is_slug(slug) {
         return Err(format!(
-            "`{slug}` is not a valid {kind} slug: use lowercase letters, digits and dashes, starting with a letter or digit (such as `acme-logistics`)"
+            "`{slug}` is not a valid {kind} slug: use lowercase letters, digits and dashes, starting with a letter or digit (such as `{}`)",
+            if kind == "engagement" {
+                "2026-sales-cycle"
+            } else {
+                "acme-logistics"
+            }
         ));
     }
     Ok(())
@@ -183,7 +188,7 @@ pub fn config_yaml(practice: &str) -> String {
     )
 }
 
-pub const GITIGNORE: &str = "# Reports written by `commonthread build`\n/public/\n";
+pub const GITIGNORE: &str = "# Reports written by `commonthread build`, and the folders it assembles\n# them in (left behind only by a build that was killed; the next removes them)\n/public/\n/.public.commonthread-*/\n";
 
 pub const WORKFLOW: &str = r#"# Checks the records and builds the client reports on every push.
 name: reports

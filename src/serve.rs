@@ -75,6 +75,7 @@ fn templates_of(options: &ServeOptions, repo: &Repository) -> Option<PathBuf> {
 /// Runs until the process is stopped. Returns only when it cannot start.
 pub fn run(options: ServeOptions) -> Result<(), String> {
     output::check_target(&options.out, &options.validate.root)?;
+    output::remove_leftovers_beside(&options.out);
     let listener = TcpListener::bind(("127.0.0.1", options.port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;

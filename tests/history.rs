@@ -1168,6 +1168,8 @@ fn since_in_a_repository_without_commits_cannot_run() {
     let r = check_run(repo.path(), &["--since", "HEAD"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("`HEAD`"), "{}", r.stderr);
+    // Not "try `git log`", which fails there too: say there is no commit.
+    assert!(r.stderr.contains("has no commits yet"), "{}", r.stderr);
 }
 
 #[test]

@@ -353,3 +353,86 @@ fn long_runs_show_progress_on_a_terminal_and_stay_quiet_in_ci_and_with_quiet() {
     assert_eq!(code, 0);
     assert_eq!(stderr, "");
 }
+
+#[test]
+fn new_and_init_refuse_what_would_break_the_next_check_or_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let records = tmp.path().join("records");
+    let dir = records.to_str().unwrap();
+    assert_eq!(run(&["init", dir]).0, 0);
+
+    // An empty owner would be a `missing-field` error at the next check.
+    let (code, _, stderr) = run(&[
+        "new",
+        "engagement",
+        "example-client",
+        "deal",
+        "--title",
+        "T",
+        "--owner",
+        " ",
+        "--dir",
+        dir,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--owner"), "{stderr}");
+    assert!(!records.join("example-client/deal.md").exists());
+
+    // Inside a client's folder, a new client would be a client's client.
+    let inside = records.join("example-client");
+    let (code, _, stderr) = run(&[
+        "new",
+        "client",
+        "acme",
+        "--name",
+        "Acme",
+        "--dir",
+        inside.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is a client's folder"), "{stderr}");
+
+    // The build's own output folder is no client.
+    let out = records.join("public");
+    let (code, _, stderr) = run(&["build", dir, "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(&["new", "client", "public", "--name", "P", "--dir", dir]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("where `build` writes"), "{stderr}");
+
+    // A near miss of an existing client is created, with a word about it.
+    let (code, _, stderr) = run(&[
+        "new",
+        "client",
+        "exmaple-client",
+        "--name",
+        "E",
+        "--dir",
+        dir,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning: client `example-client` already exists"),
+        "{stderr}"
+    );
+
+    // A records folder inside another one would be read as its client.
+    let nested = records.join("example-client/more");
+    let (code, _, stderr) = run(&["init", nested.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is inside the records folder"), "{stderr}");
+    assert!(!nested.exists());
+
+    // An engagement slug's example is an engagement's.
+    let (_, _, stderr) = run(&[
+        "new",
+        "engagement",
+        "example-client",
+        "Deal_2026",
+        "--title",
+        "T",
+        "--dir",
+        dir,
+    ]);
+    assert!(stderr.contains("such as `2026-sales-cycle`"), "{stderr}");
+}
