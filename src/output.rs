@@ -238,6 +238,33 @@ pub struct Staging {
     replaced_alone: std::sync::Mutex<Vec<String>>,
 }
 
+/// The builds under way, each as its assembling folder, the folder the
+/// previous output moves to, and OUT: for `interrupted` to clear.
+static ASSEMBLING: std::sync::Mutex<Vec<[PathBuf; 3]>> = std::sync::Mutex::new(Vec::new());
+/// Set once the process is told to stop: no file is written after it.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For a Ctrl-C or SIGTERM: stops the writing and removes the folders being
+/// assembled beside OUT (OUT itself is untouched until a build commits,
+/// and after the swap the folder holds the previous output, which was to
+/// go). The caller exits.
+pub fn interrupted() {
+    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+    let builds = ASSEMBLING.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for [dir, previous, out] in &builds {
+        // Between the two renames of a swap without RENAME_EXCHANGE, OUT is
+        // away at `previous`: leave both for the next build to sort out.
+        if !out.exists() && previous.exists() {
+            continue;
+        }
+        // Twice: a worker may have been creating a folder during the first.
+        for _ in 0..2 {
+            remove_tree(dir);
+            remove_tree(previous);
+        }
+    }
+}
+
 impl Staging {
     pub fn create(out: &Path) -> Result<Staging, String> {
         let shown = out.display();
@@ -255,6 +282,10 @@ impl Staging {
         let dir = parent.join(format!(".{name}.commonthread-new-{}", std::process::id()));
         let previous = parent.join(format!(".{name}.commonthread-old-{}", std::process::id()));
         remove_leftovers(parent, &name);
+        {
+            let mut assembling = ASSEMBLING.lock().unwrap_or_else(|p| p.into_inner());
+            assembling.push([dir.clone(), previous.clone(), out_abs.clone()]);
+        }
         std::fs::create_dir(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
         let reuse = (is_ours(&out_abs)
             && !std::fs::symlink_metadata(&out_abs).is_ok_and(|m| m.file_type().is_symlink()))
@@ -470,6 +501,9 @@ impl Staging {
     /// Writes one file (a `/`-separated path under OUT), keeping the
     /// previous output's instead when `compare` and it holds the same bytes.
     fn write_file(&self, path: &str, bytes: &[u8], compare: bool) -> Result<(), String> {
+        if STOPPING.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err("stopped".into());
+        }
         let written = if compare
             && let Some(old) = &self.reuse
             && same_file_there(&old.join(path), bytes)
@@ -613,6 +647,10 @@ impl Drop for Staging {
         if !self.committed {
             remove_tree(&self.dir);
         }
+        ASSEMBLING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|[dir, ..]| *dir != self.dir);
     }
 }
 

@@ -1231,3 +1231,59 @@ fn a_build_killed_midway_leaves_the_previous_out_complete() {
         "{beside:?}"
     );
 }
+
+/// Ctrl-C in the middle of a build: the folder being assembled beside OUT
+/// goes, OUT stays as it was, and the exit code is a shell's for Ctrl-C.
+#[test]
+fn a_build_stopped_with_ctrl_c_leaves_nothing_beside_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let records = tmp.path().join("records");
+    std::fs::create_dir_all(records.join("acme")).unwrap();
+    std::fs::write(records.join("acme/client.yaml"), CLIENT).unwrap();
+    let engagement = TEMPLATE
+        .replace("{X}", "visible text")
+        .replace("{I}", "internal text");
+    for n in 0..1500 {
+        std::fs::write(records.join(format!("acme/deal-{n}.md")), &engagement).unwrap();
+    }
+    let out = tmp.path().join("public");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("commonthread"))
+        .arg("build")
+        .arg(&records)
+        .arg("--out")
+        .arg(&out)
+        .args(["--as-of", AS_OF, "--jobs", "1", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let assembling = || {
+        std::fs::read_dir(tmp.path()).unwrap().flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".public.commonthread-")
+        })
+    };
+    // Wait until pages are being assembled, then stop it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !assembling() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the build ended before it could be stopped"
+        );
+        assert!(std::time::Instant::now() < deadline, "no build started");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert!(!assembling(), "a folder was left beside OUT");
+    assert!(
+        !out.exists(),
+        "OUT appeared though the build never finished"
+    );
+}
