@@ -340,7 +340,22 @@ impl Since {
 }
 
 /// By path: (step of the chain, the new blob or None when deleted).
-type ChainIndex = HashMap<String, Vec<(usize, Option<ObjectId>)>>;
+/// Each path's versions along the chain, and the paths by the client
+/// folder and file name they were at (a record moved within its client
+/// keeps both).
+#[derive(Default)]
+struct ChainIndex {
+    versions: HashMap<String, Vec<(usize, Option<ObjectId>)>>,
+    by_place: HashMap<(String, String), Vec<String>>,
+}
+
+/// A record's client folder (the first folder of its path) and its file
+/// name: the same for a record moved into a subfolder of its client.
+fn place(path: &str) -> (String, String) {
+    let client = path.split('/').next().unwrap_or_default();
+    let name = path.rsplit('/').next().unwrap_or_default();
+    (client.to_owned(), name.to_owned())
+}
 
 /// One commit of the first-parent chain from REV (exclusive) to HEAD.
 #[derive(Clone, Debug)]
@@ -580,10 +595,26 @@ impl Since {
         let repo = self.repo.to_thread_local();
         let index = self.changes_along_chain.get_or_init(|| self.index_chain());
         // The versions this file took along the chain, at its path now or
-        // at REV (a rename shows as one path gone and the other added).
-        let mut versions: Vec<(usize, ObjectId)> = [file, past.file.as_str()]
+        // at REV (a rename shows as one path gone and the other added), or
+        // at any path within its client under either name (moved into a
+        // subfolder in a commit, then again in the work tree).
+        let mut paths: Vec<&str> = [file, past.file.as_str()]
             .into_iter()
-            .filter_map(|path| index.get(path))
+            .flat_map(|path| {
+                index
+                    .by_place
+                    .get(&place(path))
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .chain([path])
+            })
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let mut versions: Vec<(usize, ObjectId)> = paths
+            .into_iter()
+            .filter_map(|path| index.versions.get(path))
             .flatten()
             .filter_map(|&(step, id)| Some((step, id?)))
             .collect();
@@ -617,7 +648,7 @@ impl Since {
     /// commit, so looking up a file's versions costs nothing per commit.
     fn index_chain(&self) -> ChainIndex {
         use gix::object::tree::diff::ChangeDetached;
-        let mut index = ChainIndex::new();
+        let mut index = ChainIndex::default();
         let repo = self.repo.to_thread_local();
         let Ok(mut previous) = repo.find_commit(self.commit).and_then(|c| c.tree()) else {
             return index;
@@ -660,7 +691,15 @@ impl Since {
                     continue;
                 };
                 if let Some(path) = path.strip_prefix(self.prefix.as_str()) {
-                    index.entry(path.to_owned()).or_default().push((i, id));
+                    let versions = index.versions.entry(path.to_owned()).or_default();
+                    if versions.is_empty() {
+                        index
+                            .by_place
+                            .entry(place(path))
+                            .or_default()
+                            .push(path.to_owned());
+                    }
+                    versions.push((i, id));
                 }
             }
             previous = tree;

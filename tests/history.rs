@@ -893,6 +893,28 @@ fn milestone_slipped_counts_a_move_not_committed_yet() {
 }
 
 #[test]
+fn milestone_slipped_counts_the_moves_of_a_record_renamed_then_moved_into_a_subfolder() {
+    let mut repo = Repo::new();
+    repo.commit_edit(&[("due: 2026-12-15", "due: 2026-12-20")], "B moves");
+    repo.git(&["mv", FILE, "acme/2026-sales.md"]);
+    repo.commit("A dated name");
+    let renamed = "acme/2026-sales.md";
+    repo.edit(renamed, &[("due: 2026-12-20", "due: 2026-12-28")]);
+    repo.commit("B moves again");
+    repo.edit(renamed, &[("due: 2026-12-28", "due: 2027-01-04")]);
+    // Filed into a year folder, not committed yet.
+    std::fs::create_dir_all(repo.path().join("acme/2026")).expect("a folder");
+    std::fs::rename(
+        repo.path().join(renamed),
+        repo.path().join("acme/2026/2026-sales.md"),
+    )
+    .expect("move it");
+    let r = since(repo.path(), "HEAD~3");
+    let d = r.one("milestone-slipped");
+    says(d, &["2026-12-15", "2027-01-04", "3 times"]);
+}
+
+#[test]
 fn milestone_slipped_is_quiet_when_the_date_moved_earlier_or_back() {
     let mut repo = Repo::new();
     repo.commit_edit(&[("due: 2026-12-15", "due: 2026-12-10")], "B sooner");
