@@ -374,18 +374,28 @@ impl<'n> Walker<'n, '_> {
         shape: &'static Shape,
         anchor: Pos,
     ) {
-        // The known fields given here, at most one of each, so that a
-        // mapping of thousands of unknown keys is still read in linear time.
-        let mut given: Vec<&str> = Vec::new();
-        if let Some(properties) = &shape.properties {
-            for entry in entries {
-                if let Some((&name, _)) = properties.get_key_value(entry.key.as_str())
-                    && !given.contains(&name)
-                {
-                    given.push(name);
-                }
-            }
-        }
+        // The known fields given here, at most one of each: gathered once,
+        // and only for a mapping with a misspelt key, so that one with
+        // thousands of unknown keys is still read in linear time.
+        let mut given: Option<Vec<&str>> = None;
+        let given_here = |given: &mut Option<Vec<&str>>, name: &str| {
+            given
+                .get_or_insert_with(|| {
+                    let mut names: Vec<&str> = Vec::new();
+                    for entry in entries {
+                        if let Some((&known, _)) = shape
+                            .properties
+                            .as_ref()
+                            .and_then(|p| p.get_key_value(entry.key.as_str()))
+                            && !names.contains(&known)
+                        {
+                            names.push(known);
+                        }
+                    }
+                    names
+                })
+                .contains(&name)
+        };
         for entry in entries {
             let property = shape
                 .properties
@@ -433,7 +443,7 @@ impl<'n> Walker<'n, '_> {
                     // (no `unknown-reference` for updates that name them).
                     if let Some(near) = near
                         && !shape.required.contains(&near)
-                        && !given.contains(&near)
+                        && !given_here(&mut given, near)
                     {
                         let mut meant = owned(&self.path[..self.path.len() - 1]);
                         meant.push(OwnedStep::Key(near.to_owned()));
