@@ -57,6 +57,9 @@ pub struct Inventory {
     /// Files named almost `client.yaml` (`client.yml`, `Client.yaml`), by
     /// relative path: why a folder may be no client folder.
     pub near_client_files: Vec<String>,
+    /// The records folder itself holds `client.yaml`: it is no client
+    /// folder (it has no slug), which is why files beside it are under none.
+    pub root_client_file: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,7 +183,11 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
                     what,
                 });
             }
-            let is_client = entry.depth() > 0 && client_file.is_ok_and(|m| m.is_file());
+            let is_file = client_file.is_ok_and(|m| m.is_file());
+            if entry.depth() == 0 {
+                inventory.root_client_file = is_file;
+            }
+            let is_client = entry.depth() > 0 && is_file;
             if is_client && !utf8 {
                 let file = join(&relative(root, path), CLIENT_FILE);
                 inventory.problems.push(not_utf8(&file));
@@ -218,7 +225,9 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
         if entry.depth() > 0 && is_near_client_file_name(&name) {
             inventory.near_client_files.push(relative(root, path));
         }
-        if !is_markdown_name(&name) || name.eq_ignore_ascii_case("README.md") {
+        // Only `README.md` as FORMAT.md spells it: `readme.md` is a valid
+        // engagement slug (its errors say how to have it skipped).
+        if !is_markdown_name(&name) || name == "README.md" {
             continue;
         }
         if file_type.is_symlink() {
@@ -270,6 +279,16 @@ fn is_near_client_file_name(name: &str) -> bool {
                 | "client.txt"
         )
 }
+
+/// `readme.md`, `Readme.md`, `README.MD`...: read as records, since only
+/// `README.md` is skipped, though most likely meant as notes.
+pub fn is_readme_near_miss(file: &str) -> bool {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name != "README.md" && name.eq_ignore_ascii_case("README.md")
+}
+
+/// What to do with such a file, for the help of the errors it gets.
+pub const README_NEAR_MISS_HELP: &str = "only a file named exactly `README.md` is skipped: rename this one `README.md` if it holds notes, not an engagement";
 
 fn is_markdown_name(name: &str) -> bool {
     name.len() > 3 && name.ends_with(".md")

@@ -849,7 +849,7 @@ fn is_record_path(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name == CLIENT_FILE
         || path == CONFIG_FILE
-        || (name.ends_with(".md") && path.contains('/') && !name.eq_ignore_ascii_case("README.md"))
+        || (name.ends_with(".md") && path.contains('/') && name != "README.md")
 }
 
 /// (client slug, engagement slug) of an engagement file at REV: the

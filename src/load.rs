@@ -203,6 +203,11 @@ pub fn engagement_from_source(
                     "add a `---` line after the last YAML field, before the Markdown notes",
                 ),
             };
+            let help = if crate::discover::is_readme_near_miss(file) {
+                crate::discover::README_NEAR_MISS_HELP
+            } else {
+                help
+            };
             out.push(
                 Diagnostic::new(rules::FRONT_MATTER_MISSING, file, pos, message)
                     .help(help)
@@ -339,6 +344,13 @@ fn typed<T: DeserializeOwned>(
     let file = source.file.as_str();
     let first = out.len();
     let parsed = yaml::parse(&source.text[range], line_offset);
+    // Only a repeated key's error has a path: its first value is kept, but
+    // which one the writer meant is unknown, so the rules say nothing of it.
+    let repeated: Vec<String> = parsed
+        .errors
+        .iter()
+        .filter_map(|error| error.path.clone())
+        .collect();
     for error in parsed.errors {
         let mut diagnostic =
             Diagnostic::new(rules::YAML_SYNTAX, file, error.pos, error.message).help(error.help);
@@ -407,7 +419,13 @@ fn typed<T: DeserializeOwned>(
     // The rules find their lines in the tree by index: it loses the same
     // list items as the record.
     root.remove_items(&shape.dropped);
-    let left_out = LeftOut::of(&shape);
+    let mut left_out = LeftOut::of(&shape);
+    for path in repeated {
+        // As for a list that lost an item: nothing said of it, or of what
+        // holds it (`updates` for a repeated `updates.log`).
+        left_out.dropped_from.push(path.clone());
+        left_out.pruned.push(path);
+    }
     Diagnostic::attach_sources(&mut out[first..], &source.text);
     (Some(root), record, left_out)
 }

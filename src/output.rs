@@ -103,9 +103,7 @@ fn record_inside(dir: &Path) -> Option<String> {
             !entry.file_type().is_dir()
                 && (name == "client.yaml"
                     || name == "commonthread.yaml"
-                    || (name.len() > 3
-                        && name.ends_with(".md")
-                        && !name.eq_ignore_ascii_case("README.md")))
+                    || (name.len() > 3 && name.ends_with(".md") && name != "README.md"))
         })
         .map(|entry| {
             let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
@@ -236,6 +234,38 @@ pub struct Staging {
     /// Files of the tool's own (`adopt_own`) that differ from OUT's: moved
     /// into OUT one by one when nothing else differs.
     replaced_alone: std::sync::Mutex<Vec<String>>,
+    /// Held while this build writes beside OUT: another build into the
+    /// same place waits (see `lock_beside`). Released when dropped.
+    _lock: Option<std::fs::File>,
+}
+
+/// Takes the lock on OUT's parent folder that builds writing there hold
+/// (an advisory `flock`, released when the process ends, however it ends):
+/// two builds into one OUT, say from two terminals or an editor's build on
+/// save and `serve`, would otherwise remove each other's folder being
+/// assembled. Says so when it has to wait. None where folders cannot be
+/// locked: the build goes on as before.
+fn lock_beside(parent: &Path, shown: &str) -> Option<std::fs::File> {
+    use rustix::fs::{FlockOperation, flock};
+    let folder = std::fs::File::open(parent).ok()?;
+    match flock(&folder, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Some(folder),
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            eprintln!("waiting for another commonthread build writing beside `{shown}` to finish");
+            flock(&folder, FlockOperation::LockExclusive)
+                .ok()
+                .map(|()| folder)
+        }
+        Err(_) => None,
+    }
+}
+
+/// The same lock, for `serve`, which writes into OUT in place: held while
+/// it rewrites pages, so that a `build` into the same OUT does not swap the
+/// folder away under it.
+pub fn lock_out(out: &Path) -> Option<std::fs::File> {
+    let out = std::path::absolute(out).ok()?;
+    lock_beside(out.parent()?, &out.display().to_string())
 }
 
 /// The builds under way, each as its assembling folder, the folder the
@@ -279,6 +309,8 @@ impl Staging {
             .into_owned();
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+        // Before anything beside OUT is removed or made.
+        let lock = lock_beside(parent, &shown.to_string());
         let dir = parent.join(format!(".{name}.commonthread-new-{}", std::process::id()));
         let previous = parent.join(format!(".{name}.commonthread-old-{}", std::process::id()));
         remove_leftovers(parent, &name);
@@ -299,6 +331,7 @@ impl Staging {
             reuse,
             unchanged,
             replaced_alone: std::sync::Mutex::new(Vec::new()),
+            _lock: lock,
         };
         // Marked from the start: what a killed build leaves is known as ours.
         std::fs::write(staging.dir.join(MARKER), MARKER_TEXT)

@@ -75,7 +75,11 @@ fn templates_of(options: &ServeOptions, repo: &Repository) -> Option<PathBuf> {
 /// Runs until the process is stopped. Returns only when it cannot start.
 pub fn run(options: ServeOptions) -> Result<(), String> {
     output::check_target(&options.out, &options.validate.root)?;
-    output::remove_leftovers_beside(&options.out);
+    {
+        // Not while a build is assembling there.
+        let _lock = output::lock_out(&options.out);
+        output::remove_leftovers_beside(&options.out);
+    }
     let listener = TcpListener::bind(("127.0.0.1", options.port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
@@ -384,9 +388,10 @@ impl Site {
     /// Every client, then the pages that span them; then whatever OUT
     /// holds for a client that is gone, as a build would not have it.
     fn rebuild_all(&mut self) -> Result<(), String> {
+        let _lock = output::lock_out(&self.options.out);
         let all: BTreeSet<usize> = (0..self.repo.inventory.clients.len()).collect();
         self.orphan_diagnostics = self.repo.check_orphans();
-        self.rebuild_clients(&all)?;
+        self.rebuild_clients_locked(&all, None)?;
         let out = absolute(&self.options.out);
         let kept: BTreeSet<&str> = self
             .repo
@@ -410,6 +415,17 @@ impl Site {
 
     /// Reloads and re-renders `clients`, then the portfolio and engagements.json.
     fn rebuild_clients(&mut self, clients: &BTreeSet<usize>) -> Result<(), String> {
+        self.rebuild_clients_locked(clients, output::lock_out(&self.options.out))
+    }
+
+    /// `rebuild_clients` under the lock on OUT's folder (or none when
+    /// `rebuild_all` holds it already: a second `flock` from the same
+    /// process on another descriptor would wait for itself).
+    fn rebuild_clients_locked(
+        &mut self,
+        clients: &BTreeSet<usize>,
+        _lock: Option<std::fs::File>,
+    ) -> Result<(), String> {
         let out = absolute(&self.options.out);
         std::fs::create_dir_all(&out)
             .map_err(|e| format!("cannot create `{}`: {e}", out.display()))?;

@@ -171,6 +171,17 @@ fn duplicate_id_through_an_alias_is_at_the_alias() {
 }
 
 #[test]
+fn yaml_syntax_for_a_repeated_key_is_all_that_is_said_of_it() {
+    // The first `log:` is kept, empty: without more, `update-overdue`
+    // would say no update was logged, though the file logs one.
+    let r = check_engagement(&edit(BASELINE, &[("updates:\n", "updates:\n  log: []\n")]));
+    r.assert_code(1);
+    r.assert_rules(&["yaml-syntax"]);
+    let d = r.one("yaml-syntax", E);
+    assert_eq!(d.path.as_deref(), Some("updates.log"), "{}", r.listing());
+}
+
+#[test]
 fn yaml_syntax_for_a_list_item_without_its_dash_says_so() {
     let r = check_engagement(&edit(BASELINE, &[("  - id: B\n", "    id: B\n")]));
     let d = r.one("yaml-syntax", E);
@@ -737,6 +748,24 @@ fn review_missing_not_fired_by_a_minimal_review() {
     r.assert_rules(&[]);
 }
 
+#[test]
+fn review_missing_not_fired_by_a_review_dated_after_the_as_of_date() {
+    // An error checks what is written: the completed engagement has its
+    // review, though it is dated after 2026-11-16.
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("status: active", "status: completed"),
+            (
+                "internal_notes: Keep an eye on the approval flow.",
+                "review:\n  date: 2026-11-20\n  decision: end",
+            ),
+        ],
+    ));
+    r.assert_code(0);
+    r.assert_rules(&[]);
+}
+
 // --- refund-reason-missing -------------------------------------------------------
 
 #[test]
@@ -756,6 +785,33 @@ fn refund_reason_missing_fires_at_the_review_key() {
     let d = r.one("refund-reason-missing", E);
     at(d, ERR, E, 66, 1, Some("review.refund_reason"));
     says(d, &["full", "reason"]);
+}
+
+#[test]
+fn refund_reason_missing_fires_beside_review_due() {
+    // Past its end with its review dated later: the review is due, and
+    // what is written in it is still wrong.
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("end: 2026-12-31", "end: 2026-11-15"),
+            (
+                "internal_notes: Keep an eye on the approval flow.",
+                "review:\n  date: 2026-11-20\n  decision: end\n  refund: full",
+            ),
+        ],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["milestone-after-end", "refund-reason-missing", "review-due"]);
+    at(r.one("review-due", E), WARN, E, 67, 9, Some("review.date"));
+    at(
+        r.one("refund-reason-missing", E),
+        ERR,
+        E,
+        66,
+        1,
+        Some("review.refund_reason"),
+    );
 }
 
 #[test]
@@ -2741,6 +2797,43 @@ fn bad_input_readme_files_are_ignored_anywhere() {
     r.assert_witness_checked();
     assert_eq!(r.diags.len(), 1, "{}", r.listing());
     assert_eq!(r.summary.engagements, 1);
+}
+
+#[test]
+fn bad_input_client_yaml_at_the_records_root_is_explained() {
+    let dir = repo(&[
+        ("client.yaml", "name: Acme Logistics\n"),
+        ("2026-sales-cycle.md", BASELINE),
+    ]);
+    let r = check_json(dir.path(), &[]);
+    r.assert_code(1);
+    let d = r.one("no-client", "2026-sales-cycle.md");
+    says(d, &["under no client folder"]);
+    assert!(
+        d.help
+            .contains("the records folder itself is no client folder"),
+        "{}",
+        r.listing()
+    );
+}
+
+#[test]
+fn bad_input_only_readme_md_spelt_so_is_skipped() {
+    // `readme.md` is a valid engagement slug: it is read as one, and its
+    // error says how to have it skipped.
+    let dir = repo(&[
+        ("acme-logistics/client.yaml", "name: Acme Logistics\n"),
+        ("acme-logistics/2026-sales-cycle.md", BASELINE),
+        ("acme-logistics/readme.md", "# Notes for the team\n"),
+        ("acme-logistics/README.md", "# Notes for the team\n"),
+    ]);
+    let r = check_json(dir.path(), &[]);
+    r.assert_code(1);
+    r.assert_rules(&["front-matter-missing"]);
+    let d = r.one("front-matter-missing", "acme-logistics/readme.md");
+    at(d, ERR, "acme-logistics/readme.md", 1, 1, None);
+    assert!(d.help.contains("`README.md`"), "{}", r.listing());
+    assert_eq!(r.summary.engagements, 2);
 }
 
 #[test]

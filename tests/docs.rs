@@ -29,13 +29,16 @@ const END: &str = "<!-- rules:end -->";
 const POINTS_AT: &[(&str, &str)] = &[
     (
         "unreadable-file",
-        "line 1, column 1 of the file (or of the folder that cannot be read).",
+        "line 1, column 1 of the file (or of the folder that cannot be read); for a file that is not UTF-8, its first byte that is not.",
     ),
     (
         "yaml-syntax",
-        "where the YAML parser stopped; for a repeated key, the second occurrence of the key (in a list item, one finding for all its repeated keys, at the first of them); a value copied by an alias (`*name`) is where the alias is.",
+        "where the YAML parser stopped; for a line of words with no `: ` where a field was due, that line; for a repeated key, the second occurrence of the key (in a list item, one finding for all its repeated keys, at the first of them); a value copied by an alias (`*name`) is where the alias is.",
     ),
-    ("front-matter-missing", "line 1 of the engagement file."),
+    (
+        "front-matter-missing",
+        "line 1 of the engagement file; for front matter never closed, the line that would close it if it were `---` alone, when there is one.",
+    ),
     ("unknown-field", "the unknown field's name."),
     (
         "invalid-value",

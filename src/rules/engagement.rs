@@ -412,41 +412,55 @@ fn metrics(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn review(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    match &e.review {
-        None if matches!(e.status, Status::Completed | Status::Ended) => {
-            out.push(
-                ctx.at(rules::REVIEW_MISSING, &[K("review")], format!("this {} engagement has no review", e.status.as_str()))
-                    .help("add a `review:` with its `date:` and `decision:` (continue, next or end): is this the end?"),
-            );
-        }
-        // A review dated after the as-of date is not held yet.
-        review
-            if e.status == Status::Active
-                && review.as_ref().is_none_or(|r| r.date > ctx.as_of)
-                && e.end.is_some_and(|end| end < ctx.as_of) =>
-        {
-            let end = e.end.map(|d| d.to_string()).unwrap_or_default();
-            out.push(
-                ctx.at(rules::REVIEW_DUE, &[K("review")], format!("the engagement passed its end date {end} and has no review"))
-                    .help("hold the \"is this the end?\" review and record it under `review:`, or agree a later `end:`"),
-            );
-        }
-        Some(review) if review.refund != Refund::None && blank(review.refund_reason.as_ref()) => {
-            let kind = if review.refund == Refund::Full {
-                "full"
-            } else {
-                "partial"
-            };
-            out.push(
-                ctx.at(
-                    rules::REFUND_REASON_MISSING,
-                    &[K("review"), K("refund_reason")],
-                    format!("a {kind} refund is recorded without a reason"),
-                )
-                .help("add `refund_reason:` saying what was not delivered"),
-            );
-        }
-        _ => {}
+    // Errors check what is written, whatever its date: a completed
+    // engagement's record holds its review, even one dated after the as-of
+    // date (or auditing a past quarter would fail on every engagement
+    // completed since). The warning is about time: a review dated after the
+    // as-of date is not held yet, and it points at that date.
+    if e.review.is_none() && matches!(e.status, Status::Completed | Status::Ended) {
+        out.push(
+            ctx.at(rules::REVIEW_MISSING, &[K("review")], format!("this {} engagement has no review", e.status.as_str()))
+                .help("add a `review:` with its `date:` and `decision:` (continue, next or end): is this the end?"),
+        );
+    }
+    let later = e.review.as_ref().filter(|r| r.date > ctx.as_of);
+    let (path, not_yet): (&[Step], String) = match later {
+        Some(r) => (
+            &[K("review"), K("date")],
+            format!(
+                " (the one recorded is dated {}, after the as-of date {})",
+                r.date, ctx.as_of
+            ),
+        ),
+        None => (&[K("review")], String::new()),
+    };
+    let held = e.review.is_some() && later.is_none();
+    if !held && e.status == Status::Active && e.end.is_some_and(|end| end < ctx.as_of) {
+        let end = e.end.map(|d| d.to_string()).unwrap_or_default();
+        out.push(
+            ctx.at(rules::REVIEW_DUE, path, format!("the engagement passed its end date {end} and has no review{not_yet}"))
+                .help("hold the \"is this the end?\" review and record it under `review:`, or agree a later `end:`"),
+        );
+    }
+    // What a review says is checked whatever its date, as a broken reference
+    // is: it is written, and wrong.
+    if let Some(review) = &e.review
+        && review.refund != Refund::None
+        && blank(review.refund_reason.as_ref())
+    {
+        let kind = if review.refund == Refund::Full {
+            "full"
+        } else {
+            "partial"
+        };
+        out.push(
+            ctx.at(
+                rules::REFUND_REASON_MISSING,
+                &[K("review"), K("refund_reason")],
+                format!("a {kind} refund is recorded without a reason"),
+            )
+            .help("add `refund_reason:` saying what was not delivered"),
+        );
     }
 }
 

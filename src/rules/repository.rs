@@ -96,6 +96,12 @@ pub fn check(inventory: &Inventory, out: &mut Vec<Diagnostic>) {
                 (None, Some(near)) => format!(
                     "`{near}` is not read as a client file: rename it `client.yaml`"
                 ),
+                (None, None) if inventory.root_client_file && !file.contains('/') => {
+                    "the records folder itself is no client folder, even with a `client.yaml`: make a folder named for the client (its slug), and move `client.yaml` and the engagements into it".to_owned()
+                }
+                (None, None) if crate::discover::is_readme_near_miss(file) => {
+                    crate::discover::README_NEAR_MISS_HELP.to_owned()
+                }
                 (None, None) => "move it into a client folder (one that holds `client.yaml`), or add a `client.yaml` beside it".to_owned(),
             };
             out.push(
