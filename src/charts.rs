@@ -979,14 +979,14 @@ fn line_label_spot(
 }
 
 /// Where to write the latest value beside its point: right of it, above,
-/// below or left, the first that stays in the plot and clear of `taken`.
+/// below or left, the first that stays in the plot and clear of `taken`,
+/// and of `lines` (the baseline and target) too where one is.
 fn value_label_spot(
-    px: f64,
-    py: f64,
-    width: f64,
-    size: f64,
+    (px, py): (f64, f64),
+    (width, size): (f64, f64),
     area: &Rect,
     taken: &[Rect],
+    lines: &[Rect],
 ) -> (f64, f64, &'static str) {
     let candidates = [
         (px + 8.0, py + size * 0.35, "start"),
@@ -994,13 +994,19 @@ fn value_label_spot(
         (px, py + size + 7.0, "middle"),
         (px - 8.0, py + size * 0.35, "end"),
     ];
-    candidates
-        .iter()
-        .copied()
-        .find(|(x, y, anchor)| {
+    let fits = |avoid: &[&[Rect]]| {
+        candidates.iter().copied().find(|(x, y, anchor)| {
             let rect = Rect::of_text(*x, *y, width, size, anchor);
-            rect.inside(area) && !taken.iter().any(|t| t.overlaps(&rect))
+            rect.inside(area)
+                && !avoid
+                    .iter()
+                    .any(|rects| rects.iter().any(|t| t.overlaps(&rect)))
         })
+    };
+    // A value written across a line is hard to read, but one that has to
+    // cross it still beats one over another label.
+    fits(&[taken, lines])
+        .or_else(|| fits(&[taken]))
         .unwrap_or(candidates[3])
 }
 
@@ -1092,11 +1098,19 @@ fn draw_metric_chart(
             y1: bottom,
         });
     }
+    // The baseline and target lines, for the latest value's label to avoid.
+    let mut lines = Vec::with_capacity(2);
     for (class, value, word) in [
         ("ch-baseline", metric.baseline, "Baseline"),
         ("ch-target", metric.target, "Target"),
     ] {
         let line_y = y(value);
+        lines.push(Rect {
+            x0: left,
+            y0: line_y - 1.0,
+            x1: right,
+            y1: line_y + 1.0,
+        });
         let label = format!("{word} {}", format_number(value, unit));
         let (above, below) = (line_y - 5.0, line_y + TEXT_SIZE + 3.0);
         let outside_first = if value >= higher {
@@ -1167,7 +1181,7 @@ fn draw_metric_chart(
         y1: bottom,
     };
     let (px, py) = (axis.x(last_date), y(last_value));
-    let (x, ty, anchor) = value_label_spot(px, py, w, TEXT_SIZE, &area, &taken);
+    let (x, ty, anchor) = value_label_spot((px, py), (w, TEXT_SIZE), &area, &taken, &lines);
     let _ = write!(
         svg,
         r#"<text class="ch-value" x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
@@ -1715,18 +1729,50 @@ mod tests {
             y1: 150.0,
         };
         // Room on the right: it goes there.
-        let (x, _, anchor) = value_label_spot(100.0, 80.0, 30.0, 11.0, &area, &[]);
+        let (x, _, anchor) = value_label_spot((100.0, 80.0), (30.0, 11.0), &area, &[], &[]);
         assert_eq!((x, anchor), (108.0, "start"));
         // The right is taken by a line's label: it goes above instead.
         let taken = [Rect::of_text(300.0, 90.0, 200.0, 11.0, "end")];
-        let (x, y, anchor) = value_label_spot(100.0, 80.0, 30.0, 11.0, &area, &taken);
+        let (x, y, anchor) = value_label_spot((100.0, 80.0), (30.0, 11.0), &area, &taken, &[]);
         assert_eq!((x, anchor), (100.0, "middle"));
         assert!(y < 80.0);
         let spot = Rect::of_text(x, y, 30.0, 11.0, anchor);
         assert!(!spot.overlaps(&taken[0]));
         // At the right edge: it goes left or above, never outside.
-        let (x, y, anchor) = value_label_spot(295.0, 80.0, 30.0, 11.0, &area, &[]);
+        let (x, y, anchor) = value_label_spot((295.0, 80.0), (30.0, 11.0), &area, &[], &[]);
         assert!(Rect::of_text(x, y, 30.0, 11.0, anchor).inside(&area));
+    }
+
+    #[test]
+    fn the_latest_value_keeps_off_the_target_line_when_it_can() {
+        let area = Rect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: 300.0,
+            y1: 150.0,
+        };
+        // The target line runs through where the label would go on the
+        // right of a point just above it: the label goes above the point.
+        let target = Rect {
+            x0: 0.0,
+            y0: 82.0,
+            x1: 300.0,
+            y1: 84.0,
+        };
+        let (x, y, anchor) = value_label_spot((100.0, 80.0), (30.0, 11.0), &area, &[], &[target]);
+        assert!(!Rect::of_text(x, y, 30.0, 11.0, anchor).overlaps(&target));
+        assert_eq!(anchor, "middle");
+        assert!(y < 80.0);
+        // With every spot crossed, it still goes right of the point.
+        let everywhere = Rect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: 300.0,
+            y1: 150.0,
+        };
+        let (x, _, anchor) =
+            value_label_spot((100.0, 80.0), (30.0, 11.0), &area, &[], &[everywhere]);
+        assert_eq!((x, anchor), (108.0, "start"));
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub fn round_to(x: f64, places: i32) -> f64 {
         return x;
     }
     let scale = 10f64.powi(places);
-    (x * scale).round() / scale
+    // `+ 0.0` turns a negative zero (-0.00001 rounded) into 0: JSON and
+    // pages would print it as "-0".
+    (x * scale).round() / scale + 0.0
 }
 
 /// `(x - from) / (to - from)`: how far `x` lies on the way from `from` to
@@ -28,12 +30,13 @@ pub fn round_to(x: f64, places: i32) -> f64 {
 /// figures do not change by a bit.
 pub fn position(x: f64, from: f64, to: f64) -> f64 {
     let (along, whole) = (x - from, to - from);
+    // `+ 0.0`: no way made at all is 0, not -0 (0 / -10 is -0).
     if (along.is_finite() && whole.is_finite())
         || !(x.is_finite() && from.is_finite() && to.is_finite())
     {
-        return along / whole;
+        return along / whole + 0.0;
     }
-    (x / 2.0 - from / 2.0) / (to / 2.0 - from / 2.0)
+    (x / 2.0 - from / 2.0) / (to / 2.0 - from / 2.0) + 0.0
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -1053,6 +1056,14 @@ mod tests {
         assert_eq!(round_to(-0.000_05, 4), -0.0001);
         assert_eq!(round_to(78.95, 1), 79.0);
         assert_eq!(round_to(2.5, 0), 3.0);
+    }
+
+    #[test]
+    fn no_progress_is_zero_not_negative_zero() {
+        // Baseline 20, target 10, still at 20: 0 / -10.
+        assert!(position(20.0, 20.0, 10.0).is_sign_positive());
+        assert!(round_to(-0.000_01, 4).is_sign_positive());
+        assert_eq!(serde_json::to_string(&round_to(-0.0, 4)).unwrap(), "0.0");
     }
 
     #[test]

@@ -135,11 +135,14 @@ fn date_range(start: Option<Date>, end: Option<Date>) -> Option<String> {
     }
 }
 
-/// "day 135 of 212", while the engagement runs.
+/// "day 135 of 212", while the engagement runs: the days since the start
+/// of the days from start to end, as REPORTS.md counts them and as the
+/// `expected` figure divides them (135 / 212). Left out on the first day
+/// ("day 0") and after the end.
 fn day_of(start: Option<Date>, end: Option<Date>, as_of: Date) -> Option<String> {
     let (start, end) = (start?, end?);
-    let total = end.days_since(start) + 1;
-    let day = as_of.days_since(start) + 1;
+    let total = end.days_since(start);
+    let day = as_of.days_since(start);
     (day >= 1 && day <= total).then(|| format!("day {day} of {total}"))
 }
 
@@ -660,7 +663,8 @@ fn metric_summaries(e: &Engagement, f: &EngagementFigures) -> Vec<MetricSummary>
             MetricSummary {
                 id: m.id.to_string(),
                 name: m.name.to_string(),
-                weight: m.weight.map(|w| format_number(w, "")),
+                // Always shown, 1 included, as REPORTS.md sketches it.
+                weight: Some(format_number(mf.weight, "")),
                 status: mf.status.as_str(),
                 status_label: metric_status_label(mf.status),
                 baseline: format_number(m.baseline, unit),
@@ -1033,7 +1037,7 @@ pub fn portfolio_row(
             .score
             .map(|s| format!("{}", figures::round_to(s, 0) as i64)),
         next_milestone: next_step(e, f).filter(|_| e.status.is_open()),
-        last_update: f.last_update.filter(|_| e.status.is_open()).map(date_long),
+        last_update: f.last_update.map(date_long),
         warnings,
         rank: (rank, client_slug.to_owned(), slug.to_owned()),
     }
@@ -1229,7 +1233,11 @@ pub fn engagement_json(slug: &str, e: &Engagement, f: &EngagementFigures) -> Eng
             .map(|(m, mf)| MilestoneJson {
                 id: m.id.to_string(),
                 due: m.due.to_string(),
-                done: m.done.map(|d| d.to_string()),
+                // A done date after the as-of date is not yet written.
+                done: m
+                    .done
+                    .filter(|_| mf.status == MilestoneStatus::Done)
+                    .map(|d| d.to_string()),
                 status: mf.status.as_str(),
                 days_late: mf.days_late,
                 days_overdue: mf.days_overdue,
@@ -1245,5 +1253,35 @@ pub fn engagement_json(slug: &str, e: &Engagement, f: &EngagementFigures) -> Eng
                 detail: c.detail.clone(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Date {
+        Date::parse(text).unwrap()
+    }
+
+    #[test]
+    fn day_of_counts_as_the_report_sketch_does() {
+        let (start, end) = (Some(d("2026-03-02")), Some(d("2026-09-30")));
+        // REPORTS.md: 2 March to 30 September 2026, as of 15 July: day 135 of 212.
+        assert_eq!(
+            day_of(start, end, d("2026-07-15")).as_deref(),
+            Some("day 135 of 212")
+        );
+        assert_eq!(
+            day_of(start, end, d("2026-03-03")).as_deref(),
+            Some("day 1 of 212")
+        );
+        assert_eq!(
+            day_of(start, end, d("2026-09-30")).as_deref(),
+            Some("day 212 of 212")
+        );
+        assert_eq!(day_of(start, end, d("2026-03-02")), None);
+        assert_eq!(day_of(start, end, d("2026-10-01")), None);
+        assert_eq!(day_of(start, None, d("2026-07-15")), None);
     }
 }

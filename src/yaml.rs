@@ -393,6 +393,37 @@ fn missing_space_after_colon(text: &str, line: usize) -> Option<(usize, usize, &
     })
 }
 
+/// A line of plain words where a `key: value` was due (`status active`,
+/// or a value's second line not indented): saphyr finds out only at the
+/// start of the next line, and names that one. The nearest line before it
+/// holding something other than a comment: its line and column (both
+/// from 1) and words. None when the error is another one, or the line is
+/// not plain words (a quote, a bracket, a colon: other errors explain those).
+fn line_without_colon<'t>(
+    text: &'t str,
+    scan: &saphyr_parser::ScanError,
+) -> Option<(usize, usize, &'t str)> {
+    let marker = scan.marker();
+    if scan.info() != "simple key expect ':'" || marker.col() != 0 {
+        return None;
+    }
+    let (index, row) = text
+        .lines()
+        .enumerate()
+        .take(marker.line().checked_sub(1)?)
+        .filter(|(_, row)| {
+            let trimmed = row.trim();
+            !trimmed.is_empty() && !trimmed.starts_with('#')
+        })
+        .last()?;
+    let words = row.trim();
+    let plain = words.chars().next().is_some_and(|c| c.is_alphanumeric())
+        && !words.contains(':')
+        && !words.contains(" #");
+    let indent = row.chars().take_while(|c| c.is_whitespace()).count();
+    plain.then_some((index + 1, indent + 1, words))
+}
+
 /// Reads one YAML document. `line_offset` is the number of lines before the
 /// document in its file, so positions are the file's own.
 pub fn parse(text: &str, line_offset: u32) -> Parsed {
@@ -497,6 +528,20 @@ fn parse_once(text: &str, line_offset: u32) -> Result<Parsed, std::ops::Range<us
                         "`{key}:` has no space after its colon, so YAML does not read it as a field"
                     );
                     help = format!("put a space after the colon: `{key}: ...`");
+                } else if let Some((line, column, words)) = line_without_colon(text, &scan) {
+                    pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
+                    message = format!(
+                        "`{words}` is not a field: this line has no `: ` between a name and a value"
+                    );
+                    help = match words.split_once(' ') {
+                        Some((name, value)) => format!(
+                            "write `{name}: {}` if it is a field; to continue the value above, indent this line",
+                            value.trim_start()
+                        ),
+                        None => format!(
+                            "write `{words}: <value>` if it is a field; to continue the value above, indent this line"
+                        ),
+                    };
                 } else if let Some((line, column, open)) = unclosed_bracket(text, marker.line()) {
                     let close = if open == '[' { ']' } else { '}' };
                     pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
@@ -1121,6 +1166,26 @@ mod tests {
                 let _ = unclosed_bracket(text, line);
             }
         }
+    }
+
+    #[test]
+    fn a_line_with_no_colon_is_named_not_the_line_after_it() {
+        // saphyr finds out at the next line (here the front matter's end).
+        let parsed = parse("title: T\nstatus active\n# a comment\n\nowner: O\n", 1);
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        let error = &parsed.errors[0];
+        assert_eq!((error.pos.line, error.pos.column), (3, 1));
+        assert!(
+            error.message.contains("`status active`"),
+            "{}",
+            error.message
+        );
+        assert!(error.help.contains("`status: active`"), "{}", error.help);
+        // In a list item, indented.
+        let parsed = parse("wins:\n  - date: 2026-01-01\n    oops\n", 0);
+        let error = &parsed.errors[0];
+        assert_eq!((error.pos.line, error.pos.column), (3, 5));
+        assert!(error.help.contains("`oops: <value>`"), "{}", error.help);
     }
 
     #[test]

@@ -232,6 +232,45 @@ fn engagements_json_has_the_contract_figures() {
 }
 
 #[test]
+fn engagements_json_leaves_out_a_done_date_after_the_as_of_date() {
+    // Milestone B of maple-street-dental's engagement is done on 2026-07-02;
+    // a week before, it is overdue and its done date not yet written.
+    let records = samples();
+    let tmp = TempDir::new().unwrap();
+    let out = tmp.path().join("out");
+    commonthread()
+        .arg("build")
+        .arg(records.path())
+        .arg("--out")
+        .arg(&out)
+        .args(["--as-of", "2026-06-25", "-q"])
+        .assert()
+        .success();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("engagements.json")).unwrap())
+            .unwrap();
+    let maple = json["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "maple-street-dental")
+        .unwrap();
+    let no_show = maple["engagements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["slug"] == "2026-no-show-reduction")
+        .unwrap();
+    let b = &no_show["milestones"][1];
+    assert_eq!(b["id"], "B");
+    assert_eq!(b["status"], "overdue", "{b}");
+    assert!(b["done"].is_null(), "{b}");
+    // The milestone report counts the days as REPORTS.md does.
+    let report = std::fs::read_to_string(out.join("maple-street-dental/index.html")).unwrap();
+    assert!(report.contains("day 80 of 298"), "{report}");
+}
+
+#[test]
 fn every_link_points_to_a_file_that_exists() {
     let (_tmp, files) = built_samples();
     let mut checked = 0;
@@ -1229,6 +1268,85 @@ fn a_build_killed_midway_leaves_the_previous_out_complete() {
             .iter()
             .all(|n| !n.contains("commonthread-new") && !n.contains("commonthread-old")),
         "{beside:?}"
+    );
+}
+
+/// Two builds into one OUT: the second waits for the first instead of
+/// removing the folder it is assembling, and OUT ends whole.
+#[test]
+fn a_build_into_an_out_being_written_waits_for_it() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let records = samples();
+    let out = tmp.path().join("public");
+    assert_eq!(build(records.path(), &out, &[]).0, 0);
+    // Hold the lock a build holds while it writes beside OUT.
+    let folder = std::fs::File::open(tmp.path()).unwrap();
+    rustix::fs::flock(&folder, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("commonthread"))
+        .arg("build")
+        .arg(records.path())
+        .args(["--as-of", "2026-11-17", "-q", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let waiting = child.try_wait().unwrap().is_none();
+    let beside: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    drop(folder);
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(waiting, "the build did not wait: {stderr}");
+    assert_eq!(
+        beside,
+        ["public"],
+        "it made or removed something while waiting"
+    );
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("waiting for another commonthread build"),
+        "{stderr}"
+    );
+    // Two at once, on different as-of dates: both succeed and OUT is the
+    // whole output of one of them.
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    assert_eq!(build(records.path(), &one, &[]).0, 0);
+    let run = |as_of: &str| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin!("commonthread"))
+            .arg("build")
+            .arg(records.path())
+            .args(["--as-of", as_of, "-q", "--out"])
+            .arg(&out)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (run(AS_OF), run("2026-11-17"));
+    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin!("commonthread"))
+        .arg("build")
+        .arg(records.path())
+        .args(["--as-of", "2026-11-17", "-q", "--out"])
+        .arg(&two)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let now = common::read_tree(&out);
+    assert!(
+        now == common::read_tree(&one) || now == common::read_tree(&two),
+        "OUT is neither build's output"
     );
 }
 
