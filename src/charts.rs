@@ -134,14 +134,14 @@ fn spread(wanted: &[f64], gap: f64, lo: f64, hi: f64) -> Vec<f64> {
     out
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Side {
     Above,
     Below,
 }
 
 /// A row of labels: level 1 is nearest the line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Lane {
     side: Side,
     level: usize,
@@ -169,7 +169,11 @@ struct Lanes {
     lo: f64,
     hi: f64,
     gap: f64,
-    placed: Vec<Slot>,
+    /// The labels placed, by lane: a label is tested only against its own
+    /// lane's (thousands of milestones must not cost a scan of all per try).
+    placed: std::collections::HashMap<Lane, Vec<Slot>>,
+    /// The highest level used above and below.
+    top: [usize; 2],
 }
 
 impl Lanes {
@@ -178,16 +182,20 @@ impl Lanes {
             lo,
             hi,
             gap,
-            placed: Vec::new(),
+            placed: std::collections::HashMap::new(),
+            top: [0; 2],
         }
+    }
+
+    fn in_lane(&self, lane: Lane) -> &[Slot] {
+        self.placed.get(&lane).map_or(&[], Vec::as_slice)
     }
 
     /// Whether a label spanning `left..left + width` is clear of every
     /// label already in `lane`.
     fn fits(&self, lane: Lane, left: f64, width: f64) -> bool {
-        self.placed
+        self.in_lane(lane)
             .iter()
-            .filter(|p| p.lane == lane)
             .all(|p| p.left + p.width + self.gap <= left || left + width + self.gap <= p.left)
     }
 
@@ -197,7 +205,7 @@ impl Lanes {
     /// later position wins, which keeps labels in date order.
     fn nearest_free(&self, lane: Lane, left: f64, width: f64, nudge: f64) -> Option<f64> {
         let mut candidates = vec![left];
-        for p in self.placed.iter().filter(|p| p.lane == lane) {
+        for p in self.in_lane(lane) {
             candidates.push(p.left + p.width + self.gap);
             candidates.push(p.left - self.gap - width);
         }
@@ -227,7 +235,9 @@ impl Lanes {
     fn try_place(&mut self, lane: Lane, centre: f64, width: f64, nudge: f64) -> Option<Slot> {
         let left = self.nearest_free(lane, self.clamped_left(centre, width), width, nudge)?;
         let slot = Slot { lane, left, width };
-        self.placed.push(slot);
+        self.placed.entry(lane).or_default().push(slot);
+        let top = &mut self.top[lane.side as usize];
+        *top = (*top).max(lane.level);
         Some(slot)
     }
 
@@ -250,12 +260,7 @@ impl Lanes {
 
     /// How many levels are used on one side.
     fn levels(&self, side: Side) -> usize {
-        self.placed
-            .iter()
-            .filter(|p| p.lane.side == side)
-            .map(|p| p.lane.level)
-            .max()
-            .unwrap_or(0)
+        self.top[side as usize]
     }
 }
 
@@ -1237,6 +1242,9 @@ pub fn format_number(value: f64, unit: &str) -> String {
         // Past u64's digits; such a figure is read as a magnitude anyway.
         return with_unit(format!("{value:e}"), unit);
     }
+    if value != 0.0 && value.abs() < 1.0 {
+        return with_unit(small_number(value), unit.trim());
+    }
     let rounded = crate::figures::round_to(value, 2);
     let negative = rounded < 0.0;
     let abs = rounded.abs();
@@ -1253,6 +1261,19 @@ pub fn format_number(value: f64, unit: &str) -> String {
         push_hundredths(&mut text, fraction);
     }
     with_unit(text, unit)
+}
+
+/// A number between -1 and 1 (not 0) to three significant digits: two
+/// decimals would show a rate of 0.0025 as "0", and 0.0449 and 0.0412 alike
+/// as "0.04". Past nine decimals it is 0.
+fn small_number(value: f64) -> String {
+    let leading_zeros = (-value.abs().log10()).floor().max(0.0) as usize;
+    let decimals = (leading_zeros + 3).min(9);
+    let mut text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.truncate(text.trim_end_matches('0').trim_end_matches('.').len());
+    }
+    if text == "-0" { "0".to_owned() } else { text }
 }
 
 fn with_unit(mut text: String, unit: &str) -> String {
@@ -1383,10 +1404,18 @@ mod tests {
         for (value, want) in [
             (0.0, "0%"),
             (-0.0, "0%"),
-            (0.004, "0%"),
-            (-0.004, "0%"),
-            (0.015, "0.02%"),
-            (0.995, "1%"),
+            // Between -1 and 1, three significant digits: a rate of
+            // 0.0025 is not 0, and 0.0449 is not 0.0412.
+            (0.004, "0.004%"),
+            (-0.004, "-0.004%"),
+            (0.0025, "0.0025%"),
+            (0.0449, "0.0449%"),
+            (0.015, "0.015%"),
+            (0.995, "0.995%"),
+            (0.12345, "0.123%"),
+            (0.9996, "1%"),
+            (1e-12, "0%"),
+            (-1e-12, "0%"),
             (1.005, "1%"),
             (2.675, "2.68%"),
             (9_999.995, "10,000%"),

@@ -356,14 +356,29 @@ pub fn metric(
 
 /// 100 × the weighted mean of clamped progress over measured metrics.
 pub fn score(metrics: &[MetricFigures]) -> Option<f64> {
-    let measured = metrics
-        .iter()
-        .filter_map(|m| m.progress.map(|p| (p.clamp(0.0, 1.0), m.weight)));
-    let (sum, weights) = measured.fold((0.0, 0.0), |(s, w), (p, weight)| {
-        (s + p * weight, w + weight)
-    });
+    let measured = || {
+        metrics
+            .iter()
+            .filter_map(|m| m.progress.map(|p| (p.clamp(0.0, 1.0), m.weight)))
+    };
+    let weighted = |scale: f64| {
+        measured().fold((0.0, 0.0), |(s, w), (p, weight)| {
+            let weight = weight / scale;
+            (s + p * weight, w + weight)
+        })
+    };
+    let (mut sum, mut weights) = weighted(1.0);
+    // Weights near f64's limits (1e308 overflows the sums, 5e-324 loses
+    // its products): the same ratio from weights scaled to at most 1. Only
+    // then, so that ordinary scores do not move by a bit.
+    if !(weights.is_finite() && (100.0 * sum).is_finite()) || (weights > 0.0 && weights < 1e-290) {
+        let largest = measured().map(|(_, w)| w).fold(0.0, f64::max);
+        if largest > 0.0 && largest.is_finite() {
+            (sum, weights) = weighted(largest);
+        }
+    }
     // Clamped: rounding in the sums can land a hair above 100.
-    (weights > 0.0).then(|| (100.0 * sum / weights).clamp(0.0, 100.0))
+    (weights > 0.0 && weights.is_finite()).then(|| (100.0 * sum / weights).clamp(0.0, 100.0))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -750,7 +765,21 @@ pub fn plain(text: &Text) -> String {
 }
 
 pub fn percent(fraction: f64) -> String {
-    format!("{}", round_to(fraction * 100.0, 0) as i64)
+    let rounded = round_to(fraction * 100.0, 0);
+    if rounded.abs() < 1e15 {
+        format!("{}", rounded as i64)
+    } else if rounded.is_finite() {
+        // Past the digits anyone reads (a value of 1e308 against a target
+        // of 100): a magnitude, not i64's limit.
+        let text = format!("{rounded:.2e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        format!("{mantissa}e{exponent}")
+    } else if rounded > 0.0 {
+        "more than 1e308".to_owned()
+    } else {
+        "less than -1e308".to_owned()
+    }
 }
 
 pub fn days_word(days: i64) -> String {
@@ -1056,6 +1085,31 @@ mod tests {
         assert_eq!(round_to(-0.000_05, 4), -0.0001);
         assert_eq!(round_to(78.95, 1), 79.0);
         assert_eq!(round_to(2.5, 0), 3.0);
+    }
+
+    #[test]
+    fn weights_near_the_limits_of_f64_weigh_as_their_ratio() {
+        let metric = |progress: f64, weight: f64| MetricFigures {
+            current: None,
+            progress: Some(progress),
+            expected: 0.0,
+            status: MetricStatus::OnTrack,
+            weight,
+        };
+        for weight in [1e308, 5e-324, 1.0] {
+            let two = score(&[metric(0.5, weight), metric(0.7, weight)]).unwrap();
+            assert!((two - 60.0).abs() < 1e-9, "{weight}: {two}");
+            let one = score(&[metric(0.5, weight)]).unwrap();
+            assert!((one - 50.0).abs() < 1e-9, "{weight}: {one}");
+        }
+    }
+
+    #[test]
+    fn a_huge_percentage_is_a_magnitude_not_the_integer_limit() {
+        assert_eq!(percent(0.6368), "64");
+        assert_eq!(percent(1e298), "1e300");
+        assert_eq!(percent(-1e298), "-1e300");
+        assert_eq!(percent(1e308), "more than 1e308");
     }
 
     #[test]
