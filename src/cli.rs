@@ -90,7 +90,8 @@ pub struct BuildArgs {
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Where to write the reports. Replaced whole on every build; only an
-    /// empty folder or one commonthread wrote is replaced.
+    /// empty folder or one commonthread wrote, with nothing added at its
+    /// top, is replaced.
     #[arg(long, short, value_name = "OUT", default_value = "public")]
     pub out: PathBuf,
     /// `internal` writes everything; `client` only the client-facing pages.

@@ -55,12 +55,25 @@ pub fn check_target(out: &Path, records: &Path) -> Result<(), String> {
         )),
         Ok(_) => {
             if is_ours(out) {
-                return match record_inside(out) {
-                    None => Ok(()),
-                    Some(record) => Err(format!(
+                if let Some(record) = record_inside(out) {
+                    return Err(format!(
                         "refusing to replace `{shown}`: it has a `{MARKER}` file but holds `{record}`, a record commonthread did not write; remove the marker from that folder and choose another `--out`"
-                    )),
-                };
+                    ));
+                }
+                let foreign = not_written_by_us(out);
+                if !foreign.is_empty() {
+                    return Err(format!(
+                        "refusing to replace `{shown}`: it holds {}, which commonthread did not write, and every build replaces the folder whole; move {} out of it first (or add {} after the build)",
+                        foreign
+                            .iter()
+                            .map(|name| format!("`{name}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if foreign.len() == 1 { "it" } else { "them" },
+                        if foreign.len() == 1 { "it" } else { "them" },
+                    ));
+                }
+                return Ok(());
             }
             let mut entries = std::fs::read_dir(out)
                 .map_err(|e| format!("cannot read the output folder `{shown}`: {e}"))?;
@@ -237,6 +250,32 @@ pub struct Staging {
     /// Held while this build writes beside OUT: another build into the
     /// same place waits (see `lock_beside`). Released when dropped.
     _lock: Option<std::fs::File>,
+}
+
+/// What sits at the top of an OUT of ours that no build writes there: a
+/// `CNAME`, a `.git` of a pages branch, a note. A build would remove it
+/// with the rest, so it is named instead (at most five, in name order).
+/// Builds write `index.html`, `engagements.json`, `audit/`, a folder per
+/// client (named by its slug) and their own dot files, nothing else.
+fn not_written_by_us(out: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Vec::new();
+    };
+    let mut foreign: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let ours = match name.as_str() {
+                MARKER | crate::reuse::MANIFEST | "index.html" | "engagements.json" => !is_dir,
+                _ => is_dir && crate::rules::repository::is_slug(&name),
+            };
+            (!ours).then_some(name)
+        })
+        .collect();
+    foreign.sort_unstable();
+    foreign.truncate(5);
+    foreign
 }
 
 /// Takes the lock on OUT's parent folder that builds writing there hold

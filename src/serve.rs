@@ -406,7 +406,10 @@ impl Site {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && !kept.contains(name.as_str()) {
+            // Only folders: the top of OUT holds no other file of ours,
+            // so a file there (a `CNAME`) is the user's.
+            let folder = entry.file_type().is_ok_and(|t| t.is_dir());
+            if folder && !name.starts_with('.') && !kept.contains(name.as_str()) {
                 remove_stale(&entry.path());
             }
         }

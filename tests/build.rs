@@ -1271,6 +1271,28 @@ fn a_build_killed_midway_leaves_the_previous_out_complete() {
     );
 }
 
+/// Files the user put at the top of an OUT of ours would go with the rest
+/// of it: the build refuses, names them, and changes nothing.
+#[test]
+fn a_build_refuses_to_remove_what_the_user_added_to_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let records = samples();
+    let out = tmp.path().join("public");
+    assert_eq!(build(records.path(), &out, &[]).0, 0);
+    std::fs::write(out.join("CNAME"), "reports.example.com\n").unwrap();
+    std::fs::create_dir(out.join(".git")).unwrap();
+    std::fs::write(out.join(".git/HEAD"), "ref: refs/heads/gh-pages\n").unwrap();
+    let before = common::read_tree(&out);
+    let (code, _, stderr) = build(records.path(), &out, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`.git`, `CNAME`"), "{stderr}");
+    assert!(common::read_tree(&out) == before, "OUT changed");
+    // Moved out, the build goes on.
+    std::fs::remove_file(out.join("CNAME")).unwrap();
+    std::fs::remove_dir_all(out.join(".git")).unwrap();
+    assert_eq!(build(records.path(), &out, &[]).0, 0);
+}
+
 /// Two builds into one OUT: the second waits for the first instead of
 /// removing the folder it is assembling, and OUT ends whole.
 #[test]
