@@ -178,6 +178,47 @@ pub fn inline_html(markdown: &str) -> String {
     }
 }
 
+/// A name or title (an engagement's title, a metric's name, a client's
+/// name...) as inline Markdown, as FORMAT.md has every text field: its
+/// lines joined into one, so that it stays one line of a heading or a
+/// table cell. What Markdown would make a block of (`1. Discovery` is a
+/// list, `# Q3` a heading) is shown as written. `links: false` keeps only
+/// a link's text, for names shown inside a link of the page's own.
+pub fn label_html(text: &str, links: bool) -> String {
+    let joined: String = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(plain) = plain_paragraph(&joined) {
+        return plain.to_owned();
+    }
+    let html = through_pulldown_cmark(&joined);
+    let Some(inner) = html
+        .trim_end()
+        .strip_prefix("<p>")
+        .and_then(|s| s.strip_suffix("</p>"))
+        .filter(|inner| !inner.contains("<p>"))
+    else {
+        return crate::charts::escape(&joined);
+    };
+    if links || !inner.contains("<a ") {
+        return inner.to_owned();
+    }
+    // The renderer's own tags: attribute values are escaped, so the first
+    // `>` ends the tag.
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(at) = rest.find("<a ") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        rest = rest.find('>').map_or("", |end| &rest[end + 1..]);
+    }
+    out.push_str(rest);
+    out.replace("</a>", "")
+}
+
 /// Whether a link destination may appear in a report.
 pub fn is_safe_url(url: &str) -> bool {
     // Browsers ignore leading spaces and control characters, and strip tabs
@@ -200,6 +241,22 @@ pub fn is_safe_url(url: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn labels_are_one_line_of_inline_markdown() {
+        assert_eq!(label_html("Sales cycle", true), "Sales cycle");
+        assert_eq!(label_html("Sales *cycle*", true), "Sales <em>cycle</em>");
+        assert_eq!(label_html("Sales\n  cycle\n", true), "Sales cycle");
+        // What would be a block is shown as written, escaped.
+        assert_eq!(label_html("1. Discovery", true), "1. Discovery");
+        assert_eq!(label_html("# Q3 <b>", true), "# Q3 &lt;b&gt;");
+        // Inside a link of the page's own: the link's text only.
+        assert_eq!(
+            label_html("See [the plan](https://x.example) *now*", false),
+            "See the plan <em>now</em>"
+        );
+        assert!(label_html("[a](https://x.example)", true).contains("<a href="));
+    }
     use super::*;
 
     #[test]

@@ -139,6 +139,7 @@ impl Renderer {
         tera.register_filter("date_words", date_words);
         tera.register_filter("num", num);
         tera.register_filter("figure", figure);
+        tera.register_filter("label", label);
         tera.add_raw_templates(sources).map_err(|e| describe(&e))?;
         Ok(Renderer {
             tera,
@@ -299,6 +300,18 @@ fn figure(value: &tera::Value, kwargs: tera::Kwargs, _: &tera::State) -> tera::V
     let unit: Option<&str> = kwargs.get("unit").ok().flatten();
     match value.as_f64() {
         Some(number) => tera::Value::from(crate::charts::format_number(number, unit.unwrap_or(""))),
+        None => value.clone(),
+    }
+}
+
+/// `{{ e.title | label }}`: a name or title as inline Markdown (see
+/// `markdown::label_html`), safe to print as it is;
+/// `{{ e.title | label(links=false) }}` inside a link. Other values pass
+/// through.
+fn label(value: &tera::Value, kwargs: tera::Kwargs, _: &tera::State) -> tera::Value {
+    let links: bool = kwargs.get("links").ok().flatten().unwrap_or(true);
+    match value.as_str() {
+        Some(text) => tera::Value::safe_string(&crate::markdown::label_html(text, links)),
         None => value.clone(),
     }
 }

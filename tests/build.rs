@@ -678,6 +678,51 @@ fn template_syntax_in_record_text_is_printed_as_it_is() {
     }
 }
 
+/// FORMAT.md: every text field is Markdown, titles and names included.
+/// Inside the page's own links a link's text is kept, not a second link;
+/// the browser tab's title is the text as written.
+#[test]
+fn titles_and_names_are_inline_markdown() {
+    let engagement = TEMPLATE
+        .replacen("{X}", "Sales *cycle* [redesign](https://acme.example)", 1)
+        .replace("owner: \"{X}\"", "owner: \"Dana **Whitfield**\"")
+        .replace("{X}", "text")
+        .replace("{I}", "internal");
+    let repo = write_repo(&[
+        ("acme-logistics/client.yaml", "name: Acme *Logistics*\n"),
+        ("acme-logistics/deal.md", &engagement),
+    ]);
+    let out = repo.path().join("public");
+    let (code, stdout, stderr) = build(repo.path(), &out, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report = std::fs::read_to_string(out.join("acme-logistics/index.html")).unwrap();
+    assert!(report.contains("Acme <em>Logistics</em>"), "{report}");
+    assert!(
+        report.contains("Dana <strong>Whitfield</strong>"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            r#"Sales <em>cycle</em> <a href="https:&#x2F;&#x2F;acme.example">redesign</a></h2>"#
+        ) || report
+            .contains(r#"Sales <em>cycle</em> <a href="https://acme.example">redesign</a></h2>"#),
+        "{report}"
+    );
+    // In a link of the page's own, the title's link is text.
+    assert!(
+        report.contains("Success scorecard for Sales <em>cycle</em> redesign"),
+        "{report}"
+    );
+    let portfolio = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        !portfolio.contains("<a href=\"https"),
+        "a link inside a link"
+    );
+    let scorecard =
+        std::fs::read_to_string(out.join("acme-logistics/deal/scorecard.html")).unwrap();
+    assert!(scorecard.contains("<title>Sales *cycle*"), "{scorecard}");
+}
+
 /// Footnotes render, and two texts on one page that use the same label
 /// do not give the page two elements with one `id`.
 #[test]
