@@ -44,12 +44,44 @@ pub use crate::model::{MONTHS, date_long, date_short};
 /// A short text for a milestone id, shortened so it fits beside its date.
 fn short_label(id: &str) -> String {
     let first_line = id.lines().next().unwrap_or_default();
-    if first_line.chars().count() > 6 {
-        let cut: String = first_line.chars().take(5).collect();
-        format!("{cut}…")
+    let starts = cluster_starts(first_line);
+    if starts.len() > 6 {
+        format!("{}…", &first_line[..starts[5]])
     } else {
         first_line.to_owned()
     }
+}
+
+/// Where each character a reader sees starts in `text`, by byte: a
+/// combining accent, a variation selector, a skin tone, what follows a
+/// zero-width joiner and the second letter of a flag belong to the one
+/// before, so a cut never splits them. (A close approximation of Unicode's
+/// grapheme clusters, enough for milestone ids.)
+fn cluster_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut joined = false;
+    let mut lone_flag_letter = false;
+    for (at, c) in text.char_indices() {
+        let flag_letter = ('\u{1f1e6}'..='\u{1f1ff}').contains(&c);
+        let extends = joined
+            || matches!(c,
+                '\u{300}'..='\u{36f}'
+                | '\u{1ab0}'..='\u{1aff}'
+                | '\u{1dc0}'..='\u{1dff}'
+                | '\u{20d0}'..='\u{20ff}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{fe20}'..='\u{fe2f}'
+                | '\u{200d}'
+                | '\u{1f3fb}'..='\u{1f3ff}'
+                | '\u{e0020}'..='\u{e007f}')
+            || (flag_letter && lone_flag_letter);
+        if !extends || starts.is_empty() {
+            starts.push(at);
+        }
+        joined = c == '\u{200d}';
+        lone_flag_letter = flag_letter && !(extends && lone_flag_letter);
+    }
+    starts
 }
 
 // ---------------------------------------------------------------------------
@@ -1437,6 +1469,25 @@ mod tests {
         assert_eq!(format_number(7.9, "%"), "7.9%");
         assert_eq!(format_number(48_000.0, ""), "48,000");
         assert_eq!(format_number(12.05, " days"), "12.05 days");
+    }
+
+    #[test]
+    fn short_labels_never_cut_inside_a_character() {
+        assert_eq!(short_label("A"), "A");
+        assert_eq!(short_label("Launch-2"), "Launc…");
+        // Six accented letters written with combining accents stay whole.
+        let accented = "e\u{301}".repeat(6);
+        assert_eq!(short_label(&accented), accented);
+        assert_eq!(
+            short_label(&"e\u{301}".repeat(7)),
+            format!("{}…", "e\u{301}".repeat(5))
+        );
+        // Flags are two letters each.
+        let flags = "🇺🇸🇬🇧🇫🇷🇩🇪🇯🇵🇮🇹🇪🇸";
+        assert_eq!(short_label(flags), "🇺🇸🇬🇧🇫🇷🇩🇪🇯🇵…");
+        // A family joined by zero-width joiners is one.
+        let family = "👩\u{200d}👩\u{200d}👧";
+        assert_eq!(cluster_starts(family).len(), 1);
     }
 
     #[test]

@@ -36,6 +36,16 @@ pub fn check_target(out: &Path, records: &Path) -> Result<(), String> {
             "refusing to write to `{shown}`: it holds the records folder, and the build replaces the whole output folder"
         ));
     }
+    // Swapped away from under the shell that ran the build, which would be
+    // left in a removed folder.
+    if let Ok(here) = std::env::current_dir()
+        && let Ok(out_real) = out_abs.canonicalize()
+        && here.starts_with(&out_real)
+    {
+        return Err(format!(
+            "refusing to write to `{shown}`: it is the folder you are in (or holds it), and the build replaces it whole; run from another folder or give `--out` another folder, such as `public`"
+        ));
+    }
     // What is replaced is `out_abs`: `link/new/..` names `link` itself,
     // though the system cannot resolve that path while `new` is absent.
     let given = std::fs::symlink_metadata(out);

@@ -1316,6 +1316,28 @@ fn a_build_killed_midway_leaves_the_previous_out_complete() {
     );
 }
 
+/// `--out .` (or an OUT holding the current folder) would be swapped away
+/// from under the user's shell: refused, nothing written.
+#[test]
+fn a_build_refuses_to_replace_the_folder_it_runs_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let records = samples();
+    let here = tmp.path().join("here");
+    std::fs::create_dir(&here).unwrap();
+    let output = commonthread()
+        .current_dir(&here)
+        .arg("build")
+        .arg(records.path())
+        .args(["--out", ".", "--as-of", AS_OF])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the folder you are in"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&here).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
 /// Files the user put at the top of an OUT of ours would go with the rest
 /// of it: the build refuses, names them, and changes nothing.
 #[test]

@@ -34,9 +34,13 @@ fn slug_problem(slug: &str) -> Option<String> {
 /// A slug suggestion: lowercase, dashes for anything else.
 fn slugify(text: &str) -> String {
     let mut slug = String::new();
-    for c in text.chars() {
+    for c in text.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
+            slug.push(c);
+        } else if let Some(plain) = latin_letters(c) {
+            slug.push_str(plain);
+        } else if ('\u{300}'..='\u{36f}').contains(&c) {
+            // A combining accent (`e` + U+0301): the letter before it stays.
         } else if !slug.ends_with('-') && !slug.is_empty() {
             slug.push('-');
         }
@@ -47,6 +51,34 @@ fn slugify(text: &str) -> String {
     } else {
         slug
     }
+}
+
+/// The plain letters of an accented Latin one, as people write a name
+/// without its accents (`café` → `cafe`, `straße` → `strasse`), so that a
+/// suggested slug keeps the word.
+fn latin_letters(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'æ' => "ae",
+        'ç' | 'ć' | 'č' => "c",
+        'ď' | 'đ' | 'ð' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
+        'ğ' => "g",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => "i",
+        'ł' | 'ľ' | 'ĺ' => "l",
+        'ñ' | 'ń' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'œ' => "oe",
+        'ř' | 'ŕ' => "r",
+        'ś' | 'š' | 'ş' | 'ș' => "s",
+        'ß' => "ss",
+        'ť' | 'ţ' | 'ț' => "t",
+        'þ' => "th",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' => "u",
+        'ý' | 'ÿ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        _ => return None,
+    })
 }
 
 /// invalid-slug, duplicate-id (engagements and clients) and no-client.
@@ -211,5 +243,11 @@ mod tests {
         assert_eq!(slugify("Acme Logistics"), "acme-logistics");
         assert_eq!(slugify("2026_Sales Cycle!"), "2026-sales-cycle");
         assert_eq!(slugify("audit"), "audit-1");
+        // Accents go, the letters stay.
+        assert_eq!(slugify("Café Crème"), "cafe-creme");
+        assert_eq!(slugify("Über_Review 2026"), "uber-review-2026");
+        assert_eq!(slugify("ÉTÉ"), "ete");
+        assert_eq!(slugify("Straße"), "strasse");
+        assert_eq!(slugify("e\u{301}te\u{301}"), "ete");
     }
 }
