@@ -367,7 +367,17 @@ impl Staging {
             let mut assembling = ASSEMBLING.lock().unwrap_or_else(|p| p.into_inner());
             assembling.push([dir.clone(), previous.clone(), out_abs.clone()]);
         }
-        std::fs::create_dir(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        std::fs::create_dir(&dir).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidFilename {
+                // The user's name fits; ours, made from it, does not.
+                format!(
+                    "the output folder's name is too long: the new reports are assembled beside it in `.{name}.commonthread-new-{}`, which the file system refuses; give `--out` a shorter name",
+                    std::process::id()
+                )
+            } else {
+                format!("cannot create `{}`: {e}", dir.display())
+            }
+        })?;
         let reuse = (is_ours(&out_abs)
             && !std::fs::symlink_metadata(&out_abs).is_ok_and(|m| m.file_type().is_symlink()))
         .then(|| out_abs.clone());

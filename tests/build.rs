@@ -1316,6 +1316,19 @@ fn a_build_killed_midway_leaves_the_previous_out_complete() {
     );
 }
 
+/// A folder name the file system allows, but not with the suffix of the
+/// folder assembled beside it: said so, nothing left behind.
+#[test]
+fn an_out_name_too_long_for_the_assembling_folder_is_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let records = samples();
+    let out = tmp.path().join("z".repeat(240));
+    let (code, _, stderr) = build(records.path(), &out, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("name is too long"), "{stderr}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
 /// `--out .` (or an OUT holding the current folder) would be swapped away
 /// from under the user's shell: refused, nothing written.
 #[test]
