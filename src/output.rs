@@ -780,9 +780,30 @@ fn remove_leftovers(parent: &Path, name: &str) {
         if is_ours(&entry.path()) && record_inside(&entry.path()).is_none() {
             let _ = std::fs::remove_dir_all(entry.path());
         } else {
+            // A build killed while it wrote the marker, its first file,
+            // leaves the folder holding a part of it and nothing else.
+            if holds_only_a_marker(&entry.path()) {
+                let _ = std::fs::remove_file(entry.path().join(MARKER));
+            }
             let _ = std::fs::remove_dir(entry.path());
         }
     }
+}
+
+/// Whether `dir` holds one regular file, named as the marker, of at most
+/// the marker's length: a marker cut short.
+fn holds_only_a_marker(dir: &Path) -> bool {
+    let Ok(mut entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let only = entries.next().and_then(Result::ok);
+    entries.next().is_none()
+        && only.is_some_and(|entry| {
+            entry.file_name() == MARKER
+                && entry
+                    .metadata()
+                    .is_ok_and(|m| m.is_file() && m.len() <= MARKER_TEXT.len() as u64)
+        })
 }
 
 /// Writes `files` into a folder beside `out`, then swaps it in.
@@ -1047,6 +1068,21 @@ mod tests {
             path: path.into(),
             bytes: text.as_bytes().to_vec(),
         }
+    }
+
+    #[test]
+    fn a_leftover_holding_a_marker_cut_short_is_removed() {
+        let parent = tempfile::tempdir().unwrap();
+        let cut = parent.path().join(".public.commonthread-new-123");
+        std::fs::create_dir(&cut).unwrap();
+        std::fs::write(cut.join(MARKER), &MARKER_TEXT[..10]).unwrap();
+        // A folder of the same name holding something else is the user's.
+        let theirs = parent.path().join(".public.commonthread-old-456");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::write(theirs.join("notes.txt"), "mine").unwrap();
+        remove_leftovers(parent.path(), "public");
+        assert!(!cut.exists());
+        assert!(theirs.join("notes.txt").exists());
     }
 
     #[test]
