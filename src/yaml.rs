@@ -498,11 +498,22 @@ fn parse_once(text: &str, line_offset: u32) -> Result<Parsed, std::ops::Range<us
                 {
                     return Err(tabs);
                 }
-                let message = if scan.info().contains("recursion limit") {
-                    format!("values are nested more than {MAX_DEPTH} levels deep")
-                } else {
-                    format!("YAML syntax: {}", scan.info())
-                };
+                if scan.info().contains("recursion limit") {
+                    // saphyr's own limit is deeper than ours and its scanner
+                    // reads ahead: point where our limit is passed, as
+                    // `Builder::open` does for shallower nesting.
+                    let block_levels = builder.block_levels(text, line_offset);
+                    let offset = opener_past_limit(text, marker.index(), block_levels)
+                        .unwrap_or_else(|| byte_offset(text, marker.index()));
+                    builder
+                        .errors
+                        .push(too_deep(position_of(text, offset, line_offset)));
+                    return Ok(Parsed {
+                        root: None,
+                        errors: builder.errors,
+                    });
+                }
+                let message = format!("YAML syntax: {}", scan.info());
                 let mut pos = Pos::new(
                     to_u32(marker.line()) + line_offset,
                     to_u32(marker.col()) + 1,
@@ -567,13 +578,47 @@ fn parse_once(text: &str, line_offset: u32) -> Result<Parsed, std::ops::Range<us
     })
 }
 
+/// The byte offset of the `char_index`th character of `text`.
+fn byte_offset(text: &str, char_index: usize) -> usize {
+    text.char_indices()
+        .nth(char_index)
+        .map_or(text.len(), |(at, _)| at)
+}
+
+/// The byte offset of the flow bracket that opens level `MAX_DEPTH + 1`,
+/// counting the `block_levels` outside it, among the brackets still open
+/// at the `char_index`th character.
+fn opener_past_limit(text: &str, char_index: usize, block_levels: usize) -> Option<usize> {
+    let end = byte_offset(text, char_index);
+    // The brackets enclosing `end`, innermost first: walk back, skipping
+    // the pairs already closed.
+    let mut enclosing = Vec::new();
+    let mut closed = 0usize;
+    for (at, c) in text[..end].char_indices().rev() {
+        match c {
+            ']' | '}' => closed += 1,
+            '[' | '{' if closed > 0 => closed -= 1,
+            '[' | '{' => enclosing.push(at),
+            _ => {}
+        }
+    }
+    let nth = MAX_DEPTH.checked_sub(block_levels)?;
+    enclosing.len().checked_sub(nth + 1).map(|i| enclosing[i])
+}
+
+fn too_deep(pos: Pos) -> YamlError {
+    YamlError {
+        pos,
+        message: format!("values are nested more than {MAX_DEPTH} levels deep"),
+        help: "records are at most a few levels deep; check the indentation".into(),
+        path: None,
+    }
+}
+
 /// The byte range of the tabs that end just before the `char_index`th
 /// character and follow a colon, if there are any.
 fn tabs_before(text: &str, char_index: usize) -> Option<std::ops::Range<usize>> {
-    let end = text
-        .char_indices()
-        .nth(char_index)
-        .map_or(text.len(), |(at, _)| at);
+    let end = byte_offset(text, char_index);
     let before = &text[..end];
     let start = before.trim_end_matches('\t').len();
     (start < end && before[..start].ends_with(':')).then_some(start..end)
@@ -727,6 +772,26 @@ impl Builder {
         Ok(())
     }
 
+    /// How many of the open collections are block ones: the others start
+    /// with a bracket in `text`.
+    fn block_levels(&self, text: &str, line_offset: u32) -> usize {
+        let starts_with_bracket = |pos: Pos| {
+            let line = pos.line.saturating_sub(line_offset + 1) as usize;
+            let column = pos.column.saturating_sub(1) as usize;
+            text.split('\n')
+                .nth(line)
+                .and_then(|line| line.chars().nth(column))
+                .is_some_and(|c| matches!(c, '[' | '{'))
+        };
+        self.stack
+            .iter()
+            .filter(|open| {
+                let (Open::Seq { node, .. } | Open::Map { node, .. }) = open;
+                !starts_with_bracket(node.pos)
+            })
+            .count()
+    }
+
     fn open(&mut self, open: Open, pos: Pos) -> Result<(), YamlError> {
         if let Some(Open::Map {
             pending_key: None, ..
@@ -740,12 +805,7 @@ impl Builder {
             });
         }
         if self.stack.len() >= MAX_DEPTH {
-            return Err(YamlError {
-                pos,
-                message: format!("values are nested more than {MAX_DEPTH} levels deep"),
-                help: "records are at most a few levels deep; check the indentation".into(),
-                path: None,
-            });
+            return Err(too_deep(pos));
         }
         self.stack.push(open);
         Ok(())
@@ -1140,6 +1200,30 @@ mod tests {
             "{:?}",
             parsed.errors
         );
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_reported_where_it_passes_the_limit() {
+        // Shallower than saphyr's own limit, our builder refuses; deeper,
+        // saphyr's scanner does first. Both point at the same bracket: the
+        // root mapping is one level, so the 64th `[` opens the 65th.
+        for depth in [100, 300, 5_000] {
+            let text = format!("a: 1\nb: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+            let parsed = parse(&text, 0);
+            assert_eq!(parsed.errors.len(), 1, "{depth}: {:?}", parsed.errors);
+            let error = &parsed.errors[0];
+            assert_eq!(error.pos, Pos::new(2, 4 + 63, 1), "{depth}");
+            assert!(error.message.contains("more than 64 levels"));
+            assert!(error.help.contains("indentation"));
+        }
+        // Inside a block list two levels deep, with closed pairs before.
+        let text = format!(
+            "a: [x, {{y: z}}]\nb:\n  - {}{}\n",
+            "{k: ".repeat(400),
+            "}".repeat(400)
+        );
+        let error = &parse(&text, 0).errors[0];
+        assert_eq!(error.pos, Pos::new(3, 5 + 62 * 4, 1), "{error:?}");
     }
 
     #[test]
