@@ -262,6 +262,17 @@ fn warn_of_unused_templates(renderer: &render::Renderer) {
     }
 }
 
+/// Previous outputs that stay beside OUT, hidden by their dot, holding a
+/// whole set of pages: the user should know, even with `--quiet`.
+fn warn_of_left_behind(folders: &[std::path::PathBuf]) {
+    for folder in folders {
+        say(&format!(
+            "warning: a previous output moved aside to `{}` could not be removed (a read-only folder inside, or files in use?); remove it by hand, as it holds a whole set of pages",
+            folder.display()
+        ));
+    }
+}
+
 fn say(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
@@ -467,7 +478,10 @@ fn build(args: &BuildArgs) -> u8 {
     }
     let assembled = started.elapsed();
     let replaced = match staging.commit() {
-        Ok(replaced) => replaced,
+        Ok(committed) => {
+            warn_of_left_behind(&committed.left_behind);
+            committed.replaced
+        }
         Err(message) => return cannot_run(&message),
     };
     if common.verbose {

@@ -260,6 +260,20 @@ pub struct Staging {
     /// Held while this build writes beside OUT: another build into the
     /// same place waits (see `lock_beside`). Released when dropped.
     _lock: Option<std::fs::File>,
+    /// Folders of ours beside OUT that could not be removed (a read-only
+    /// folder inside, say): the user is told, as they hold a whole output.
+    left_behind: Vec<PathBuf>,
+}
+
+/// What `Staging::commit` did.
+#[derive(Debug)]
+pub struct Committed {
+    /// Whether OUT was replaced (false: it was left, but for `adopt_own`
+    /// files).
+    pub replaced: bool,
+    /// Previous outputs of ours, moved aside beside OUT, that could not be
+    /// removed.
+    pub left_behind: Vec<PathBuf>,
 }
 
 /// What sits at the top of an OUT of ours that no build writes there: a
@@ -362,7 +376,7 @@ impl Staging {
         let lock = lock_beside(parent, &shown.to_string());
         let dir = parent.join(format!(".{name}.commonthread-new-{}", std::process::id()));
         let previous = parent.join(format!(".{name}.commonthread-old-{}", std::process::id()));
-        remove_leftovers(parent, &name);
+        let left_behind = remove_leftovers(parent, &name);
         {
             let mut assembling = ASSEMBLING.lock().unwrap_or_else(|p| p.into_inner());
             assembling.push([dir.clone(), previous.clone(), out_abs.clone()]);
@@ -391,6 +405,7 @@ impl Staging {
             unchanged,
             replaced_alone: std::sync::Mutex::new(Vec::new()),
             _lock: lock,
+            left_behind,
         };
         // Marked from the start: what a killed build leaves is known as ours.
         std::fs::write(staging.dir.join(MARKER), MARKER_TEXT)
@@ -474,8 +489,7 @@ impl Staging {
 
     /// Marks the folder as ours and swaps it in for OUT; when nothing
     /// differs from OUT, leaves OUT as it is.
-    /// Says whether OUT was replaced (false: it was left, but for `adopt_own` files).
-    pub fn commit(mut self) -> Result<bool, String> {
+    pub fn commit(mut self) -> Result<Committed, String> {
         let kept = self.unchanged().take();
         let alone = std::mem::take(
             &mut *self
@@ -493,7 +507,10 @@ impl Staging {
                 }
                 self.committed = true;
                 remove_tree(&self.dir);
-                return Ok(false);
+                return Ok(Committed {
+                    replaced: false,
+                    left_behind: std::mem::take(&mut self.left_behind),
+                });
             }
             // OUT holds more than this build writes: assembled after all.
             *self.unchanged() = Some(paths);
@@ -501,9 +518,14 @@ impl Staging {
         }
         std::fs::write(self.dir.join(MARKER), MARKER_TEXT)
             .map_err(|e| format!("cannot write the output marker: {e}"))?;
-        swap(&self.out, &self.dir, &self.previous)?;
+        let stuck = swap(&self.out, &self.dir, &self.previous)?;
         self.committed = true;
-        Ok(true)
+        let mut left_behind = std::mem::take(&mut self.left_behind);
+        left_behind.extend(stuck);
+        Ok(Committed {
+            replaced: true,
+            left_behind,
+        })
     }
 
     fn unchanged(&self) -> std::sync::MutexGuard<'_, Option<Vec<String>>> {
@@ -748,19 +770,23 @@ impl Drop for Staging {
 
 /// What a killed build left beside `out`, for `serve`, which writes in place
 /// and so never assembles (and clears) a staging folder itself.
-pub fn remove_leftovers_beside(out: &Path) {
+/// Returns those of ours that could not be removed.
+pub fn remove_leftovers_beside(out: &Path) -> Vec<PathBuf> {
     if let Ok(out) = std::path::absolute(out)
         && let (Some(parent), Some(name)) = (out.parent(), out.file_name())
     {
-        remove_leftovers(parent, &name.to_string_lossy());
+        return remove_leftovers(parent, &name.to_string_lossy());
     }
+    Vec::new()
 }
 
 /// Folders a build that was killed left beside OUT (`.public.commonthread-new-123`,
-/// `-old-123`): named by us, for us, and marked as ours.
-fn remove_leftovers(parent: &Path, name: &str) {
+/// `-old-123`): named by us, for us, and marked as ours. Returns those
+/// of ours that could not be removed.
+fn remove_leftovers(parent: &Path, name: &str) -> Vec<PathBuf> {
+    let mut stuck = Vec::new();
     let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
+        return stuck;
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
@@ -778,7 +804,9 @@ fn remove_leftovers(parent: &Path, name: &str) {
         // Only what carries the marker (or nothing at all): a folder that
         // merely has the name, a user's, is left alone.
         if is_ours(&entry.path()) && record_inside(&entry.path()).is_none() {
-            let _ = std::fs::remove_dir_all(entry.path());
+            if !remove_tree(&entry.path()) {
+                stuck.push(entry.path());
+            }
         } else {
             // A build killed while it wrote the marker, its first file,
             // leaves the folder holding a part of it and nothing else.
@@ -788,6 +816,7 @@ fn remove_leftovers(parent: &Path, name: &str) {
             let _ = std::fs::remove_dir(entry.path());
         }
     }
+    stuck
 }
 
 /// Whether `dir` holds one regular file, named as the marker, of at most
@@ -816,8 +845,9 @@ pub fn write_atomically(out: &Path, files: &[OutputFile]) -> Result<(), String> 
 }
 
 /// Moves the finished folder into place. The old OUT is moved aside first
-/// and removed only once the new one stands.
-fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
+/// and removed only once the new one stands; returns where it stays when
+/// it cannot be removed.
+fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<Option<PathBuf>, String> {
     if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(format!(
             "refusing to write to `{}`: it is a symbolic link; point `--out` at a real folder",
@@ -839,8 +869,7 @@ fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
         }
         if exchange(staging, out) {
             // `staging` now holds the previous output.
-            remove_tree(staging);
-            return Ok(());
+            return Ok((!remove_tree(staging)).then(|| staging.to_path_buf()));
         }
         std::fs::rename(out, previous)
             .map_err(|e| format!("cannot move the previous output aside: {e}"))?;
@@ -851,10 +880,7 @@ fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
         }
         return Err(format!("cannot move the new output into place: {e}"));
     }
-    if existed {
-        remove_tree(previous);
-    }
-    Ok(())
+    Ok((existed && !remove_tree(previous)).then(|| previous.to_path_buf()))
 }
 
 /// Removes a previous output folder, its top-level entries spread over a
@@ -865,7 +891,7 @@ fn swap(out: &Path, staging: &Path, previous: &Path) -> Result<(), String> {
 /// The marker goes last, so that a removal cut short (a build killed
 /// meanwhile) leaves a folder the next build still knows as its own and
 /// clears (`remove_leftovers`).
-fn remove_tree(dir: &Path) {
+fn remove_tree(dir: &Path) -> bool {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = (rayon::current_num_threads() * 2).clamp(1, 8);
     let entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
@@ -876,7 +902,7 @@ fn remove_tree(dir: &Path) {
             .collect(),
         Err(_) => {
             let _ = std::fs::remove_dir_all(dir);
-            return;
+            return std::fs::symlink_metadata(dir).is_err();
         }
     };
     let next = AtomicUsize::new(0);
@@ -897,7 +923,14 @@ fn remove_tree(dir: &Path) {
             });
         }
     });
-    let _ = std::fs::remove_dir_all(dir);
+    // The marker stays with whatever could not be removed, so the next
+    // build still knows the folder as its own.
+    let others_left = std::fs::read_dir(dir)
+        .is_ok_and(|mut entries| entries.any(|e| e.is_ok_and(|e| e.file_name() != MARKER)));
+    if !others_left {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    std::fs::symlink_metadata(dir).is_err()
 }
 
 /// Pieces written from many threads in any order and read back by key in

@@ -78,7 +78,12 @@ pub fn run(options: ServeOptions) -> Result<(), String> {
     {
         // Not while a build is assembling there.
         let _lock = output::lock_out(&options.out);
-        output::remove_leftovers_beside(&options.out);
+        for folder in output::remove_leftovers_beside(&options.out) {
+            eprintln!(
+                "warning: a previous output left beside OUT at `{}` could not be removed; remove it by hand",
+                folder.display()
+            );
+        }
     }
     let listener = TcpListener::bind(("127.0.0.1", options.port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;

@@ -5,7 +5,7 @@
 //! or that every file it did not write is still there byte for byte.
 //!
 //! Every hostile case of issue #6 ("Trust") and of the `check` issue, and
-//! the test that covers it (59 cases):
+//! the test that covers it (60 cases):
 //!
 //! | #  | hostile input | test | file |
 //! |----|---------------|------|------|
@@ -68,6 +68,7 @@
 //! | 57 | records with errors: OUT kept as it was | `records_with_errors_are_not_rendered_and_out_is_kept` | build.rs |
 //! | 58 | nothing outside OUT is written by a successful `build` or `audit` (OUT beside DIR and inside it) | `only_out_changes_when_build_and_audit_succeed` | hostile.rs |
 //! | 59 | baselines, targets and measurements near f64's limits (±1.7e308) | `numbers_near_the_limits_of_f64_give_true_figures_and_valid_pages` | hostile.rs |
+//! | 60 | a previous OUT that cannot be removed (a read-only folder inside) | `a_previous_out_that_cannot_be_removed_is_named` | hostile.rs |
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -1217,4 +1218,91 @@ fn the_url_reader_sees_what_a_browser_sees() {
             ("data-k".to_owned(), "v".to_owned())
         ]
     );
+}
+
+/// A previous output that cannot be removed after the swap (a client
+/// folder in it made read-only) stays beside OUT under a hidden name: the
+/// build still succeeds, and says where it is, then and on the next build.
+#[test]
+fn a_previous_out_that_cannot_be_removed_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let records = tmp.path().join("records");
+    small_records(&records);
+    let site = tmp.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Root removes files from a read-only folder: run as nobody then, in a
+    // folder of nobody's, if this system allows it.
+    let as_root = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(&site).unwrap().uid() == 0
+    };
+    let build = || {
+        let mut cmd = if as_root {
+            let mut cmd = Command::new("setpriv");
+            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(assert_cmd::cargo::cargo_bin("commonthread"))
+                .env("NO_COLOR", "1")
+                .env_remove("SOURCE_DATE_EPOCH")
+                .timeout(Duration::from_secs(60));
+            cmd
+        } else {
+            commonthread()
+        };
+        run(cmd
+            .arg("build")
+            .arg(&records)
+            .arg("--out")
+            .arg(site.join("out"))
+            .args(["--as-of", AS_OF]))
+    };
+    if as_root {
+        let probe = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+            .output();
+        if !probe.is_ok_and(|o| o.status.success()) {
+            eprintln!("skipped: running as root, and setpriv cannot drop privileges");
+            return;
+        }
+        std::os::unix::fs::chown(&site, Some(65534), Some(65534)).unwrap();
+    }
+    let (code, _, stderr) = build();
+    assert_eq!(code, 0, "{stderr}");
+    let acme = site.join("out/acme");
+    std::fs::set_permissions(&acme, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // A change, so that the next build replaces OUT.
+    write(
+        &records,
+        "acme/witness.md",
+        WITNESS.replace("Witness", "Witness two"),
+    );
+    let (code, _, stderr) = build();
+    let left: Vec<PathBuf> = std::fs::read_dir(&site)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name() != Some(OsStr::new("out")))
+        .collect();
+    for folder in &left {
+        let _ =
+            std::fs::set_permissions(folder.join("acme"), std::fs::Permissions::from_mode(0o755));
+    }
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(left.len(), 1, "{left:?}");
+    let shown = format!("`{}` could not be removed", left[0].display());
+    assert!(stderr.contains(&shown), "{stderr}");
+    assert!(stderr.contains("remove it by hand"), "{stderr}");
+    let page = std::fs::read_to_string(site.join("out/acme/index.html")).unwrap();
+    assert!(page.contains("Witness two"));
+    // Still there for the next build, which says so again and then clears
+    // it, now that it can.
+    std::fs::set_permissions(left[0].join("acme"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let (code, _, stderr) = build();
+    std::fs::set_permissions(left[0].join("acme"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(&shown), "{stderr}");
+    let (code, _, stderr) = build();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("could not be removed"), "{stderr}");
+    assert!(!left[0].exists());
 }
