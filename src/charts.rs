@@ -201,9 +201,9 @@ struct Lanes {
     lo: f64,
     hi: f64,
     gap: f64,
-    /// The labels placed, by lane: a label is tested only against its own
-    /// lane's (thousands of milestones must not cost a scan of all per try).
-    placed: std::collections::HashMap<Lane, Vec<Slot>>,
+    /// The labels placed, by side and level (from 1): a label is tested
+    /// only against its own lane's.
+    placed: [Vec<Vec<Slot>>; 2],
     /// The highest level used above and below.
     top: [usize; 2],
 }
@@ -214,13 +214,15 @@ impl Lanes {
             lo,
             hi,
             gap,
-            placed: std::collections::HashMap::new(),
+            placed: [Vec::new(), Vec::new()],
             top: [0; 2],
         }
     }
 
     fn in_lane(&self, lane: Lane) -> &[Slot] {
-        self.placed.get(&lane).map_or(&[], Vec::as_slice)
+        self.placed[lane.side as usize]
+            .get(lane.level - 1)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Whether a label spanning `left..left + width` is clear of every
@@ -267,27 +269,26 @@ impl Lanes {
     fn try_place(&mut self, lane: Lane, centre: f64, width: f64, nudge: f64) -> Option<Slot> {
         let left = self.nearest_free(lane, self.clamped_left(centre, width), width, nudge)?;
         let slot = Slot { lane, left, width };
-        self.placed.entry(lane).or_default().push(slot);
+        let levels = &mut self.placed[lane.side as usize];
+        if levels.len() < lane.level {
+            levels.resize_with(lane.level, Vec::new);
+        }
+        levels[lane.level - 1].push(slot);
         let top = &mut self.top[lane.side as usize];
         *top = (*top).max(lane.level);
         Some(slot)
     }
 
     /// Places a label centred on `centre`, moved sideways at most `nudge`.
-    /// `sides` is tried in order at level 1, then at level 2, and so on, so
-    /// crowded labels alternate above and below before stacking further out.
-    fn place(&mut self, centre: f64, width: f64, sides: &[Side], nudge: f64) -> Slot {
-        debug_assert!(!sides.is_empty());
-        let mut level = 1;
-        loop {
-            for &side in sides {
-                if let Some(slot) = self.try_place(Lane { side, level }, centre, width, nudge) {
-                    return slot;
-                }
-            }
-            // A level beyond every placed label is always free, so this ends.
-            level += 1;
-        }
+    /// `sides` is tried in order at level 1, then at level 2, and so on up
+    /// to `MAX_LEVELS`, so crowded labels alternate above and below before
+    /// stacking further out. `None` when every lane is taken there.
+    fn place(&mut self, centre: f64, width: f64, sides: &[Side], nudge: f64) -> Option<Slot> {
+        (1..=MAX_LEVELS).find_map(|level| {
+            sides
+                .iter()
+                .find_map(|&side| self.try_place(Lane { side, level }, centre, width, nudge))
+        })
     }
 
     /// How many levels are used on one side.
@@ -431,6 +432,11 @@ const MARK_R: f64 = 7.0;
 const MARK_GAP: f64 = 15.0;
 /// How far a step's label may slide sideways before it moves to another lane.
 const NUDGE: f64 = 24.0;
+/// The most lanes of labels on one side of the line. Past that a timeline
+/// would be a wall of text (and placing thousands of labels in ever more
+/// lanes took quadratic time): a step whose label finds no room keeps its
+/// mark, and the chart's description and the list of steps name it.
+const MAX_LEVELS: usize = 8;
 const ID_SIZE: f64 = 12.0;
 const TEXT_SIZE: f64 = 11.0;
 
@@ -559,14 +565,17 @@ fn timeline_layout(
     if let Some(x) = today_x {
         let rest = format!(" {}", date_short(as_of));
         let w = text_width("Today", TEXT_SIZE, true) + text_width(&rest, TEXT_SIZE, false);
-        labels.push(TimelineLabel {
-            slot: lanes.place(x, w, &[Side::Below], 0.0),
-            lead: "Today".to_owned(),
-            rest,
-            note: None,
-            class: "tl-today-label",
-            mark_x: Some(x),
-        });
+        // Placed first: the first lane is free.
+        if let Some(slot) = lanes.place(x, w, &[Side::Below], 0.0) {
+            labels.push(TimelineLabel {
+                slot,
+                lead: "Today".to_owned(),
+                rest,
+                note: None,
+                class: "tl-today-label",
+                mark_x: Some(x),
+            });
+        }
     }
     let mut edges = Vec::new();
     for (lead, date, flush_left) in [("Start", e.start, true), ("End", e.end, false)] {
@@ -590,16 +599,17 @@ fn timeline_layout(
         let full = format!(" {} {}", date_short(date), date.0.year());
         let full_w = text_width(lead, TEXT_SIZE, true) + text_width(&full, TEXT_SIZE, false);
         let bare_w = text_width(lead, TEXT_SIZE, true);
-        let (slot, rest) = match lanes.try_place(below, flush(full_w), full_w, 0.0) {
-            Some(slot) => (slot, full),
+        let placed = match lanes.try_place(below, flush(full_w), full_w, 0.0) {
+            Some(slot) => Some((slot, full)),
             None => match lanes.try_place(below, flush(bare_w), bare_w, 0.0) {
-                Some(slot) => (slot, String::new()),
-                None => (
-                    lanes.place(flush(full_w), full_w, &[Side::Below], 0.0),
-                    full,
-                ),
+                Some(slot) => Some((slot, String::new())),
+                None => lanes
+                    .place(flush(full_w), full_w, &[Side::Below], 0.0)
+                    .map(|slot| (slot, full)),
             },
         };
+        // Placed before any step: some lane below is free.
+        let Some((slot, rest)) = placed else { continue };
         labels.push(TimelineLabel {
             slot,
             lead: lead.to_owned(),
@@ -624,14 +634,16 @@ fn timeline_layout(
             line.max(text_width(text, TEXT_SIZE, false))
         });
         let x = mark_x[i];
-        labels.push(TimelineLabel {
-            slot: lanes.place(x, w, &[Side::Above, Side::Below], NUDGE),
-            lead,
-            rest,
-            note,
-            class: "tl-label",
-            mark_x: Some(x),
-        });
+        if let Some(slot) = lanes.place(x, w, &[Side::Above, Side::Below], NUDGE) {
+            labels.push(TimelineLabel {
+                slot,
+                lead,
+                rest,
+                note,
+                class: "tl-label",
+                mark_x: Some(x),
+            });
+        }
         marks.push(TimelineMark {
             x,
             due_x: axis.x(m.due),
@@ -1625,7 +1637,9 @@ mod tests {
             .map(|i| {
                 let centre = f64::from((i * 37) % 320) - 10.0;
                 let width = 20.0 + f64::from((i * 13) % 50);
-                lanes.place(centre, width, &[Side::Above, Side::Below], 24.0)
+                lanes
+                    .place(centre, width, &[Side::Above, Side::Below], 24.0)
+                    .expect("room within the lanes")
             })
             .collect();
         assert_no_overlap(&slots, 0.0, 300.0);
@@ -1636,6 +1650,7 @@ mod tests {
         let mut lanes = Lanes::new(0.0, 300.0, 6.0);
         let first = lanes.place(100.0, 40.0, &[Side::Above, Side::Below], 24.0);
         let second = lanes.place(130.0, 40.0, &[Side::Above, Side::Below], 24.0);
+        let (first, second) = (first.unwrap(), second.unwrap());
         assert_eq!(second.lane, first.lane);
         assert_eq!(second.left, first.left + first.width + 6.0);
     }
@@ -1647,6 +1662,7 @@ mod tests {
             .map(|_| {
                 lanes
                     .place(150.0, 60.0, &[Side::Above, Side::Below], 10.0)
+                    .unwrap()
                     .lane
             })
             .collect();
@@ -1711,6 +1727,39 @@ mod tests {
                 assert!(top >= 0.0 && top + LANE_H <= layout.height, "{slot:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_timeline_of_thousands_of_steps_keeps_its_lanes_bounded() {
+        let mut yaml = String::from(
+            "title: T\nstatus: active\nowner: O\nstart: 2026-01-01\nend: 2026-12-31\nmilestones:\n",
+        );
+        for i in 0..3_000 {
+            let due = jiff::civil::date(2026, 1, 1) + jiff::Span::new().days(i % 300);
+            yaml.push_str(&format!(
+                "  - id: M{i}\n    title: Step\n    due: {due}\n    outcome: O\n"
+            ));
+        }
+        let e = engagement(&yaml);
+        let as_of = d("2026-11-16");
+        let figures = milestone_figures(&e, as_of);
+        for fit in Fit::BOTH {
+            let layout = timeline_layout(&e, &figures, as_of, fit).unwrap();
+            let slots: Vec<Slot> = layout.labels.iter().map(|l| l.slot).collect();
+            assert_no_overlap(&slots, 0.0, fit.width());
+            assert_eq!(layout.marks.len(), 3_000, "every step keeps its mark");
+            assert!(slots.iter().all(|s| s.lane.level <= MAX_LEVELS));
+            // As many labels as the lanes hold, no more: far fewer than steps.
+            assert!(
+                slots.len() > 2 * MAX_LEVELS && slots.len() < 500,
+                "{}",
+                slots.len()
+            );
+            assert!(layout.height <= 2.0 * MAX_LEVELS as f64 * LANE_H + 50.0);
+        }
+        // The description still names every step.
+        let svg = timeline(&e, &figures, as_of).unwrap();
+        assert!(svg.contains("M2999 due"));
     }
 
     #[test]
