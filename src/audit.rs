@@ -185,8 +185,11 @@ pub struct MetricMovement {
     pub id: String,
     pub name: String,
     pub unit: Option<String>,
+    /// The latest measurement before the quarter, else the baseline.
     #[serde(serialize_with = "crate::view::plain_option")]
     pub start_value: Option<f64>,
+    /// No measurement before the quarter: `start_value` is the baseline.
+    pub start_is_baseline: bool,
     #[serde(serialize_with = "crate::view::plain_option")]
     pub end_value: Option<f64>,
     #[serde(serialize_with = "crate::view::plain_option")]
@@ -217,9 +220,15 @@ fn active_in(e: &Engagement, first: Date, last: Date) -> bool {
         return false;
     }
     let Some(start) = e.start else { return false };
-    // A completed or ended engagement stops at its end date (or its review).
+    // A completed or ended engagement stops at its end date or at its
+    // review, whichever is later: a review held after the end (the usual
+    // case) belongs to the quarter it was held in, with its refund and
+    // next offer, and the quarters before it owe it.
     let stop = match e.status {
-        Status::Completed | Status::Ended => e.end.or(e.review.as_ref().map(|r| r.date)),
+        Status::Completed | Status::Ended => {
+            let review = e.review.as_ref().map(|r| r.date).filter(|d| *d <= last);
+            e.end.max(review)
+        }
         _ => None,
     };
     start <= last && stop.is_none_or(|stop| stop >= first)
@@ -249,7 +258,7 @@ pub fn audit(
         if !active_in(e, first, last) {
             continue;
         }
-        let audit = engagement(input.slug, e, first, last, settings);
+        let audit = engagement(input.slug, e, first, last, as_of, settings);
         match clients.last_mut() {
             Some(client) if client.slug == input.client_slug => client.engagements.push(audit),
             _ => clients.push(ClientAudit {
@@ -305,6 +314,7 @@ fn engagement(
     e: &Engagement,
     first: Date,
     last: Date,
+    as_of: Date,
     settings: Settings,
 ) -> EngagementAudit {
     let in_quarter = |d: Date| first <= d && d <= last;
@@ -320,8 +330,9 @@ fn engagement(
                 done: Some(done.to_string()),
                 days_late: done.days_since(m.due).max(0),
             }),
-            // Missed: due in the quarter and still not done at its end.
-            None if in_quarter(m.due) => milestones_missed.push(MilestoneEvent {
+            // Missed: due in the quarter and still not done at its end. One
+            // due on the as-of date is due today, as the pages say, not missed.
+            None if in_quarter(m.due) && m.due < as_of => milestones_missed.push(MilestoneEvent {
                 id: m.id.to_string(),
                 title: figures::plain(&m.title),
                 due: m.due.to_string(),
@@ -335,7 +346,10 @@ fn engagement(
     let metrics = defs
         .iter()
         .map(|m| {
+            // Before its first measurement a metric stands at its baseline.
             let start_value = figures::current(m, first.plus_days(-1)).map(|(_, v)| v);
+            let start_is_baseline = start_value.is_none();
+            let start_value = start_value.or(Some(m.baseline));
             let end_value = figures::current(m, last).map(|(_, v)| v);
             let end_figures = figures::metric(m, e.start, e.end, last);
             MetricMovement {
@@ -343,6 +357,7 @@ fn engagement(
                 name: figures::plain(&m.name),
                 unit: m.unit.as_ref().map(Text::to_string),
                 start_value,
+                start_is_baseline,
                 end_value,
                 change: start_value
                     .zip(end_value)
@@ -374,9 +389,14 @@ fn engagement(
         })
         .count();
     let review = e.review.as_ref().filter(|r| in_quarter(r.date));
+    // Due once the engagement is past its end (FORMAT.md's `review-due`)
+    // on the audit day, with no review held by then. A completed or ended
+    // one without an end date is taken as over.
     let review_due = e.review.as_ref().is_none_or(|r| r.date > last)
-        && (matches!(e.status, Status::Completed | Status::Ended)
-            || e.end.is_some_and(|end| end <= last));
+        && match e.end {
+            Some(end) => end < last,
+            None => matches!(e.status, Status::Completed | Status::Ended),
+        };
     EngagementAudit {
         slug: slug.to_owned(),
         title: figures::plain(&e.title),

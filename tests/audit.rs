@@ -260,3 +260,123 @@ fn audits_and_builds_share_the_output_folder() {
         2
     );
 }
+
+/// The audit's JSON for `quarter` of the fixture with `extra` engagement
+/// files added to `acme`.
+fn audit_with(extra: &[(&str, &str)], quarter: &str, as_of: &str) -> serde_json::Value {
+    let records = fixture();
+    for (name, text) in extra {
+        std::fs::write(records.path().join("acme").join(name), text).unwrap();
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    let (code, stderr) = audit(records.path(), &out, quarter, as_of);
+    assert_eq!(code, 0, "{stderr}");
+    let json = std::fs::read_to_string(out.join(format!("audit/{quarter}.json"))).unwrap();
+    serde_json::from_str(&json).unwrap()
+}
+
+fn engagement<'j>(json: &'j serde_json::Value, slug: &str) -> Option<&'j serde_json::Value> {
+    json["clients"][0]["engagements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["slug"] == slug)
+}
+
+const REVIEWED_AFTER_ITS_END: &str = "---
+title: Stock count
+status: completed
+owner: Dana Whitfield
+start: 2026-01-05
+end: 2026-06-30
+qualification: { decision: accept }
+success:
+  agreed: 2026-01-10
+  metrics:
+    - { id: days, name: Days to count, baseline: 10, target: 2, measurements: [{ date: 2026-06-01, value: 4 }] }
+review:
+  date: 2026-07-08
+  went_wrong: The last store counted late.
+  next_offer: Cycle counting
+  decision: next
+  refund: partial
+  refund_reason: One store was never counted.
+---
+";
+
+#[test]
+fn a_review_held_after_the_end_counts_in_the_quarter_it_was_held() {
+    let extra = [("stock.md", REVIEWED_AFTER_ITS_END)];
+    // Ended on Q2's last day: not yet past its end then, so no review due.
+    let q2 = audit_with(&extra, "2026-Q2", "2026-11-16");
+    let stock = engagement(&q2, "stock").expect("ran in Q2");
+    assert_eq!(stock["review_due"], false, "{stock}");
+    assert!(stock["review_done"].is_null());
+    // Reviewed on 8 Jul: Q3 has the review, its refund and its next offer.
+    let q3 = audit_with(&extra, "2026-Q3", "2026-11-16");
+    let stock = engagement(&q3, "stock").expect("its review was held in Q3");
+    assert_eq!(stock["review_done"], "2026-07-08");
+    assert_eq!(stock["refund"], "partial");
+    assert_eq!(stock["next_offer"], "Cycle counting");
+    assert_eq!(q3["totals"]["refunds"], 2);
+    // Nothing else of it happened in Q3.
+    assert_eq!(stock["updates"]["expected"], 0);
+    assert_eq!(stock["milestones_missed"].as_array().unwrap().len(), 0);
+    // Q4 has nothing of it.
+    let q4 = audit_with(&extra, "2026-Q4", "2026-11-16");
+    assert!(engagement(&q4, "stock").is_none());
+}
+
+#[test]
+fn a_review_is_due_only_once_the_engagement_is_past_its_end() {
+    // `wrapped` ran 10 Jan to 31 Aug and is completed today: in Q1 it was
+    // months from its end, so no review was due then.
+    let q1 = audit_with(&[], "2026-Q1", "2026-11-16");
+    let wrapped = engagement(&q1, "wrapped").unwrap();
+    assert_eq!(wrapped["review_due"], false, "{wrapped}");
+    assert_eq!(q1["totals"]["reviews_due"], 0);
+}
+
+#[test]
+fn a_milestone_due_on_the_as_of_date_is_due_today_not_missed() {
+    // `deal`'s C is due 15 Aug and not done.
+    let on_the_day = audit_with(&[], "2026-Q3", "2026-08-15");
+    let deal = engagement(&on_the_day, "deal").unwrap();
+    assert_eq!(
+        deal["milestones_missed"].as_array().unwrap().len(),
+        0,
+        "{deal}"
+    );
+    let next_day = audit_with(&[], "2026-Q3", "2026-08-16");
+    let deal = engagement(&next_day, "deal").unwrap();
+    assert_eq!(deal["milestones_missed"][0]["id"], "C");
+    assert_eq!(deal["milestones_missed"][0]["days_late"], 1);
+}
+
+#[test]
+fn a_metric_first_measured_in_the_quarter_moves_from_its_baseline() {
+    let (_tmp, json, csv, html) = q3();
+    // `wrapped`'s margin: baseline 30, first measured 33 on 20 Aug.
+    let metric = &engagement(&json, "wrapped").unwrap()["metrics"][0];
+    assert_eq!(
+        (
+            metric["start_value"].as_f64(),
+            metric["start_is_baseline"].as_bool(),
+            metric["end_value"].as_f64(),
+            metric["change"].as_f64()
+        ),
+        (Some(30.0), Some(true), Some(33.0), Some(3.0))
+    );
+    // `deal`'s was measured before the quarter.
+    let metric = &engagement(&json, "deal").unwrap()["metrics"][0];
+    assert_eq!(metric["start_is_baseline"], false);
+    assert!(
+        csv.contains("Gross margin: 30% -> 33%") || csv.contains("Gross margin: 30 -> 33"),
+        "{csv}"
+    );
+    assert!(
+        html.contains("30% (baseline)"),
+        "the page says where the start comes from"
+    );
+}
