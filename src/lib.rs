@@ -471,7 +471,12 @@ fn build(args: &BuildArgs) -> u8 {
         return cannot_run(&message);
     }
     // Quarterly audits written earlier stay: `build` does not remake them.
-    for file in output::carry_over(&args.out, "audit") {
+    // They are internal, so a build for the client leaves them out.
+    let audits = match args.audience {
+        pages::Audience::Internal => output::carry_over(&args.out, "audit"),
+        pages::Audience::Client => Vec::new(),
+    };
+    for file in audits {
         if let Err(message) = staging.write(&file.path, &file.bytes) {
             return cannot_run(&message);
         }

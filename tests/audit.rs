@@ -380,3 +380,28 @@ fn a_metric_first_measured_in_the_quarter_moves_from_its_baseline() {
         "the page says where the start comes from"
     );
 }
+
+#[test]
+fn a_build_for_the_client_leaves_the_internal_audits_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+    let records = fixture();
+    let build = |audience: &str| {
+        Command::cargo_bin("commonthread")
+            .unwrap()
+            .arg("build")
+            .arg(records.path())
+            .args(["--as-of", "2026-11-16", "--audience", audience, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    assert!(build("internal").status.success());
+    assert_eq!(audit(records.path(), &out, "2026-Q3", "2026-11-16").0, 0);
+    assert!(build("client").status.success());
+    assert!(out.join("acme/index.html").exists());
+    assert!(
+        !out.join("audit").exists(),
+        "an internal audit went out with the client's pages"
+    );
+}
