@@ -747,21 +747,10 @@ impl LineOf for crate::yaml::Node {
 
 /// Text for a one-line detail (a table cell, a CSV cell, a checklist
 /// line): its lines trimmed and joined with one space, so a title written
-/// over two lines keeps its second.
+/// over two lines keeps its second, and its Markdown markup dropped
+/// (`markdown::label_text`).
 pub fn plain(text: &Text) -> String {
-    let mut out = String::with_capacity(text.as_str().len());
-    for line in text
-        .as_str()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(line);
-    }
-    out
+    crate::markdown::label_text(text.as_str())
 }
 
 pub fn percent(fraction: f64) -> String {

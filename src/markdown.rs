@@ -219,6 +219,35 @@ pub fn label_html(text: &str, links: bool) -> String {
     out.replace("</a>", "")
 }
 
+/// A name or title as plain text: what `label_html` shows, without its
+/// markup, for places that hold text only (a page's `<title>`, a
+/// checklist's detail, the audit's JSON and CSV). `*redesign*` is
+/// "redesign"; what `label_html` shows as written stays as written.
+pub fn label_text(text: &str) -> String {
+    let html = label_html(text, false);
+    if !html.contains(['<', '&']) {
+        return html;
+    }
+    // The renderer's own tags (record text that looks like a tag is
+    // escaped, so every `<` here opens one) and its escapes.
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html.as_str();
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        rest = rest[at..].find('>').map_or("", |end| &rest[at + end + 1..]);
+    }
+    out.push_str(rest);
+    if !out.contains('&') {
+        return out;
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
 /// Whether a link destination may appear in a report.
 pub fn is_safe_url(url: &str) -> bool {
     // Browsers ignore leading spaces and control characters, and strip tabs
@@ -391,6 +420,28 @@ mod tests {
                 _ => slow.clone(),
             };
             proptest::prop_assert_eq!(inline, expected);
+        }
+    }
+
+    #[test]
+    fn label_text_keeps_the_words_and_drops_the_markup() {
+        for (text, plain) in [
+            ("Sales cycle *redesign*", "Sales cycle redesign"),
+            ("Plain words", "Plain words"),
+            ("Two\n  lines ", "Two lines"),
+            (
+                "See [the plan](https://example.com) `v2`",
+                "See the plan v2",
+            ),
+            (
+                "R&D <b>bold</b> \\*not\\* \"quoted\" it's",
+                "R&D <b>bold</b> *not* \"quoted\" it's",
+            ),
+            ("1. Discovery", "1. Discovery"),
+            ("# Q3 & Q4", "# Q3 & Q4"),
+            ("a < b > c", "a < b > c"),
+        ] {
+            assert_eq!(label_text(text), plain, "{text:?}");
         }
     }
 

@@ -140,6 +140,7 @@ impl Renderer {
         tera.register_filter("num", num);
         tera.register_filter("figure", figure);
         tera.register_filter("label", label);
+        tera.register_filter("plain_text", plain_text);
         tera.add_raw_templates(sources).map_err(|e| describe(&e))?;
         Ok(Renderer {
             tera,
@@ -312,6 +313,14 @@ fn label(value: &tera::Value, kwargs: tera::Kwargs, _: &tera::State) -> tera::Va
     let links: bool = kwargs.get("links").ok().flatten().unwrap_or(true);
     match value.as_str() {
         Some(text) => tera::Value::safe_string(&crate::markdown::label_html(text, links)),
+        None => value.clone(),
+    }
+}
+
+/// A name or title as plain text, for text-only places such as `<title>`.
+fn plain_text(value: &tera::Value, _: tera::Kwargs, _: &tera::State) -> tera::Value {
+    match value.as_str() {
+        Some(text) => tera::Value::from(crate::markdown::label_text(text)),
         None => value.clone(),
     }
 }

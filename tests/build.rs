@@ -720,7 +720,15 @@ fn titles_and_names_are_inline_markdown() {
     );
     let scorecard =
         std::fs::read_to_string(out.join("acme-logistics/deal/scorecard.html")).unwrap();
-    assert!(scorecard.contains("<title>Sales *cycle*"), "{scorecard}");
+    // The browser tab and a PDF's header show text, not markup.
+    assert!(
+        scorecard.contains("<title>Sales cycle redesign: success scorecard"),
+        "{scorecard}"
+    );
+    assert!(
+        report.contains("<title>Acme Logistics: milestone report"),
+        "{report}"
+    );
 }
 
 /// Footnotes render, and two texts on one page that use the same label
