@@ -22,9 +22,17 @@ pub fn schema(kind: RecordKind) -> &'static Value {
     static CLIENT: OnceLock<Value> = OnceLock::new();
     static CONFIG: OnceLock<Value> = OnceLock::new();
     match kind {
-        RecordKind::Engagement => ENGAGEMENT.get_or_init(generate::<crate::model::Engagement>),
+        RecordKind::Engagement => ENGAGEMENT.get_or_init(|| {
+            let mut value = generate::<crate::model::Engagement>();
+            require_across_fields(&mut value);
+            value
+        }),
         RecordKind::Client => CLIENT.get_or_init(generate::<crate::model::Client>),
-        RecordKind::Config => CONFIG.get_or_init(generate::<crate::model::Config>),
+        RecordKind::Config => CONFIG.get_or_init(|| {
+            let mut value = generate::<crate::model::Config>();
+            name_the_warning_rules(&mut value);
+            value
+        }),
     }
 }
 
@@ -33,6 +41,59 @@ fn generate<T: JsonSchema>() -> Value {
     let mut value = generator.into_root_schema_for::<T>().to_value();
     allow_null_for_optional_fields(&mut value);
     value
+}
+
+/// What FORMAT.md requires of one field given another, for editors: `start`
+/// unless the status is prospect or declined, and `refund_reason` with a
+/// partial or full refund. (`check` says so with its own rules; the
+/// structural check does not read `if`.)
+fn require_across_fields(engagement: &mut Value) {
+    if let Some(root) = engagement.as_object_mut() {
+        root.insert(
+            "if".into(),
+            serde_json::json!({
+                "properties": { "status": { "enum": ["active", "paused", "completed", "ended"] } },
+                "required": ["status"]
+            }),
+        );
+        root.insert("then".into(), serde_json::json!({ "required": ["start"] }));
+    }
+    if let Some(review) = engagement
+        .pointer_mut("/definitions/Review")
+        .and_then(Value::as_object_mut)
+    {
+        review.insert(
+            "if".into(),
+            serde_json::json!({
+                "properties": { "refund": { "enum": ["partial", "full"] } },
+                "required": ["refund"]
+            }),
+        );
+        review.insert(
+            "then".into(),
+            serde_json::json!({ "required": ["refund_reason"] }),
+        );
+    }
+}
+
+/// Only warning rules take a level under `rules:` (naming an error rule, or
+/// no rule, is `invalid-value` in `check`): the schema lists their names.
+fn name_the_warning_rules(config: &mut Value) {
+    let names: Vec<&str> = crate::rules::RULES
+        .iter()
+        .filter(|rule| rule.kind == crate::rules::RuleKind::Warning)
+        .map(|rule| rule.name)
+        .collect();
+    let rules = config.pointer_mut("/properties/rules").and_then(|rules| {
+        // Optional, so wrapped as `anyOf: [the map, null]`.
+        match rules.get("anyOf").is_some() {
+            true => rules.pointer_mut("/anyOf/0"),
+            false => Some(rules),
+        }
+    });
+    if let Some(rules) = rules.and_then(Value::as_object_mut) {
+        rules.insert("propertyNames".into(), serde_json::json!({ "enum": names }));
+    }
 }
 
 /// `wins:` with nothing after it is how people leave a section to fill in

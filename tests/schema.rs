@@ -128,3 +128,48 @@ fn the_schema_rejects_what_check_rejects() {
         "title: T\nstatus: prospect\nowner: O\nwins:\n"
     )));
 }
+
+#[test]
+fn the_schema_knows_what_one_field_requires_of_another() {
+    let validator = schema("engagement");
+    for (yaml, why) in [
+        (
+            "title: T\nstatus: active\nowner: O\n",
+            "an active engagement needs start",
+        ),
+        ("title: T\nstatus: ended\nowner: O\n", "an ended one too"),
+        (
+            "title: T\nstatus: prospect\nowner: O\nreview: { date: 2026-01-01, decision: end, refund: partial }\n",
+            "a partial refund needs its reason",
+        ),
+    ] {
+        assert!(!validator.is_valid(&yaml_to_json(yaml)), "{why}: {yaml}");
+    }
+    for yaml in [
+        "title: T\nstatus: prospect\nowner: O\n",
+        "title: T\nstatus: declined\nowner: O\n",
+        "title: T\nstatus: active\nowner: O\nstart: 2026-01-01\n",
+        "title: T\nstatus: prospect\nowner: O\nreview: { date: 2026-01-01, decision: end, refund: full, refund_reason: Missed }\n",
+        "title: T\nstatus: prospect\nowner: O\nreview: { date: 2026-01-01, decision: end }\n",
+    ] {
+        assert_eq!(
+            errors(&validator, &yaml_to_json(yaml)),
+            Vec::<String>::new(),
+            "{yaml}"
+        );
+    }
+}
+
+#[test]
+fn the_settings_schema_takes_levels_for_warning_rules_only() {
+    let validator = schema("config");
+    assert!(validator.is_valid(&yaml_to_json(
+        "rules:\n  update-overdue: off\n  win-not-celebrated: error\n"
+    )));
+    for yaml in [
+        "rules:\n  review-missing: warning\n",
+        "rules:\n  no-such-rule: off\n",
+    ] {
+        assert!(!validator.is_valid(&yaml_to_json(yaml)), "{yaml}");
+    }
+}
