@@ -875,7 +875,10 @@ pub fn review_checklist(
                 metrics.len()
             )
         } else {
-            format!("{achieved} of {} metrics achieved", metrics.len())
+            // `done` says the question is answered; the answer comes first,
+            // so that a tick is not read as a yes.
+            let answer = if success_reached { "yes" } else { "no" };
+            format!("{answer}: {achieved} of {} metrics achieved", metrics.len())
         },
     });
 
