@@ -490,23 +490,27 @@ impl Since {
     }
 
     /// git's rename detection for a rename not committed yet: among the
-    /// client's engagements at REV that are gone from the work tree (by
-    /// path and by slug), the one whose text shares the most lines with
-    /// `text`, when at least half of them.
+    /// engagements at REV that are gone from the work tree (by path and by
+    /// slug), the one whose text shares the most lines with `text`, when
+    /// at least half of them. The client's own come first; then any
+    /// client's, for a record moved to another client or a client folder
+    /// renamed (which git would follow once committed).
     fn renamed_in_work_tree(&self, client: &str, text: &str) -> Option<String> {
         let now = self.work_tree.as_ref()?;
-        let mut gone: Vec<&String> = self
+        let mut gone: Vec<(bool, &String)> = self
             .by_identity
             .iter()
-            .filter(|((c, _), _)| c == client)
             .filter(|(key, _)| !now.identities.contains(key))
-            .flat_map(|(_, paths)| paths)
-            .filter(|path| !now.paths.contains(*path))
+            .flat_map(|((c, _), paths)| paths.iter().map(move |path| (c == client, path)))
+            .filter(|(_, path)| !now.paths.contains(*path))
             .collect();
         gone.sort();
         let repo = self.repo.to_thread_local();
-        let mut best: Option<(f64, &String)> = None;
-        for path in gone {
+        let mut best: Option<(bool, f64, &String)> = None;
+        for (own_client, path) in gone {
+            if best.is_some_and(|(own, ..)| own && !own_client) {
+                continue;
+            }
             let Ok(blob) = repo.find_blob(self.files[path]) else {
                 continue;
             };
@@ -514,11 +518,15 @@ impl Since {
                 continue;
             };
             let score = similarity(old, text);
-            if score >= 0.5 && best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, path));
+            let better = match best {
+                None => true,
+                Some((own, b, _)) => (own_client, score) > (own, b),
+            };
+            if score >= 0.5 && better {
+                best = Some((own_client, score, path));
             }
         }
-        best.map(|(_, path)| path.clone())
+        best.map(|(.., path)| path.clone())
     }
 
     fn detect_renames(&self) -> HashMap<String, String> {

@@ -1022,6 +1022,32 @@ fn a_file_renamed_to_a_new_slug_is_followed_by_git_rename_detection() {
 }
 
 #[test]
+fn a_client_folder_renamed_and_not_committed_is_followed() {
+    // Moved by hand, and staged with `git mv`: either way the engagement
+    // is the one at REV, and its quiet new target is an error.
+    for staged in [false, true] {
+        let repo = Repo::new();
+        if staged {
+            repo.git(&["mv", "acme", "acme-logistics"]);
+        } else {
+            std::fs::rename(repo.path().join("acme"), repo.path().join("acme-logistics")).unwrap();
+        }
+        repo.edit("acme-logistics/sales.md", &[("target: 14", "target: 20")]);
+        let r = since(repo.path(), "HEAD");
+        r.assert_code(1);
+        r.assert_rules(&["goalpost-moved"]);
+        at(
+            r.one("goalpost-moved"),
+            ERR,
+            "acme-logistics/sales.md",
+            17,
+            15,
+            "success.metrics[0].target",
+        );
+    }
+}
+
+#[test]
 fn milestone_moves_are_counted_across_a_rename() {
     let mut repo = Repo::new();
     repo.commit_edit(&[("due: 2026-12-15", "due: 2026-12-20")], "B moves");
