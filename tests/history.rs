@@ -590,14 +590,10 @@ fn goalpost_moved_fires_when_rebaselined_names_a_wrong_old_value() {
     let r = since(repo.path(), "HEAD");
     r.assert_code(1);
     r.assert_rules(&["goalpost-moved"]);
-    at(
-        r.one("goalpost-moved"),
-        ERR,
-        FILE,
-        17,
-        15,
-        "success.metrics[0].target",
-    );
+    let d = r.one("goalpost-moved");
+    at(d, ERR, FILE, 17, 15, "success.metrics[0].target");
+    says(d, &["records `old_target: 15`, not 14"]);
+    assert!(d.help.contains("old_target: 14"), "{d:?}");
     // An entry for the other field does not explain this one either.
     let repo = Repo::new();
     let other = REBASELINED_TARGET.replace("old_target: 14", "old_baseline: 14");
@@ -622,14 +618,11 @@ fn goalpost_moved_fires_when_the_rebaselined_entry_is_dated_after_the_as_of_date
     repo.edit(FILE, &[("      target: 14", &later)]);
     let r = since(repo.path(), "HEAD");
     r.assert_rules(&["goalpost-moved"]);
-    at(
-        r.one("goalpost-moved"),
-        ERR,
-        FILE,
-        17,
-        15,
-        "success.metrics[0].target",
-    );
+    let d = r.one("goalpost-moved");
+    at(d, ERR, FILE, 17, 15, "success.metrics[0].target");
+    // Not "no entry records it": the entry is there, dated too late.
+    says(d, &["dated 2026-11-20, after the as-of date 2026-11-16"]);
+    assert!(!d.message.contains("no `rebaselined:` entry"), "{d:?}");
 }
 
 #[test]
@@ -942,6 +935,32 @@ fn done_undone_fires_at_the_milestone_when_done_is_removed() {
     // Nearest clean variant: the done date corrected, still done.
     let repo = Repo::new();
     repo.edit(FILE, &[("done: 2026-03-28", "done: 2026-03-30")]);
+    since(repo.path(), "HEAD").assert_rules(&[]);
+}
+
+#[test]
+fn done_undone_fires_at_the_milestones_key_when_a_done_milestone_is_gone() {
+    // Deleted, and (nearest variant) its id changed: either way the step
+    // the client was told is done is no longer in the record.
+    let removed = "  - id: A\n    title: Map the current sales cycle\n    due: 2026-04-01\n    done: 2026-03-28\n    outcome: We know where deals stall.\n";
+    for (old, new) in [(removed, ""), ("  - id: A\n", "  - id: A1\n")] {
+        let repo = Repo::new();
+        repo.edit(FILE, &[(old, new)]);
+        let r = since(repo.path(), "HEAD");
+        r.assert_code(0);
+        let d = r.one("done-undone");
+        at(d, WARN, FILE, 30, 1, "milestones");
+        says(
+            d,
+            &["milestone A", "2026-03-28", "HEAD", "no longer in the file"],
+        );
+    }
+    // A step that was not done yet may go (plans change): no warning.
+    let repo = Repo::new();
+    repo.edit(
+        FILE,
+        &[("  - id: B\n    title: Roll out the new approval flow\n    due: 2026-12-15\n    outcome: Deals are approved in one step.\n", "")],
+    );
     since(repo.path(), "HEAD").assert_rules(&[]);
 }
 

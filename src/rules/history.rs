@@ -69,18 +69,56 @@ fn goalposts(
             if was == is || explained {
                 continue;
             }
+            let old_value = |r: &crate::model::Rebaseline| match field {
+                "baseline" => r.old_baseline,
+                _ => r.old_target,
+            };
+            // An entry that nearly records it: say what is wrong with it.
+            let too_late = metric
+                .rebaselined
+                .iter()
+                .find(|r| r.date > ctx.as_of && old_value(r) == Some(was));
+            let other_value = metric
+                .rebaselined
+                .iter()
+                .filter(|r| r.date <= ctx.as_of)
+                .find_map(|r| old_value(r).map(|v| (r.date, v)));
+            let (why, help) = match (too_late, other_value) {
+                (Some(entry), _) => (
+                    format!(
+                        "its `rebaselined:` entry is dated {}, after the as-of date {}, so it does not count yet",
+                        entry.date, ctx.as_of
+                    ),
+                    format!(
+                        "date the entry the day the client agreed the change (on or before {}), or put the {field} back to {was}",
+                        ctx.as_of
+                    ),
+                ),
+                (None, Some((date, recorded))) => (
+                    format!(
+                        "its `rebaselined:` entry of {date} records `old_{field}: {recorded}`, not {was}"
+                    ),
+                    format!(
+                        "write `old_{field}: {was}` in that entry if the client agreed the change from {was}, or put the {field} back to {was}"
+                    ),
+                ),
+                (None, None) => (
+                    "no `rebaselined:` entry records it".to_owned(),
+                    format!(
+                        "put the {field} back to {was}, or, if the client agreed the change, add to this metric `rebaselined: [{{ date: YYYY-MM-DD, reason: ..., agreed_by: [...], old_{field}: {was} }}]`"
+                    ),
+                ),
+            };
             out.push(
                 ctx.at(
                     rules::GOALPOST_MOVED,
                     &[K("success"), K("metrics"), I(i), K(field)],
                     format!(
-                        "the {field} of metric `{}` changed from {was} to {is} since {}, and no `rebaselined:` entry records it",
+                        "the {field} of metric `{}` changed from {was} to {is} since {}, and {why}",
                         metric.id, compared.rev
                     ),
                 )
-                .help(format!(
-                    "put the {field} back to {was}, or, if the client agreed the change, add to this metric `rebaselined: [{{ date: YYYY-MM-DD, reason: ..., agreed_by: [...], old_{field}: {was} }}]`"
-                )),
+                .help(help),
             );
         }
     }
@@ -108,7 +146,7 @@ fn measurements(
                     rules::HISTORY_REWRITTEN,
                     &[K("success"), K("metrics")],
                     format!(
-                        "metric `{}` and its {} measured at {rev} were removed",
+                        "metric `{}` and its {} at {rev} were removed",
                         old.id,
                         count(old.measurements.len())
                     ),
@@ -241,7 +279,7 @@ fn milestones(
                     ),
                 )
                 .help(format!(
-                    "tell the client about the new date (log it under `updates.log` with `milestone: {}`), or keep `due: {}`",
+                    "tell the client about the new date (log it under `updates.log` with `milestone: {}`), or keep `due: {}`; this warning shows the move while you compare with {rev}",
                     milestone.id, old.due
                 )),
             );
@@ -260,10 +298,34 @@ fn milestones(
                     ),
                 )
                 .help(format!(
-                    "restore `done: {}`, or, if the step really reopened, tell the client and say why in `result:`",
+                    "restore `done: {}`, or, if the step really reopened, tell the client and say why in `result:`; this warning shows the change while you compare with {rev}",
                     old.done.map(|d| d.to_string()).unwrap_or_default()
                 )),
             );
         }
+    }
+    // A step done at REV and gone from the file is no longer done either
+    // (its id renamed, or the milestone deleted).
+    for old in &then.milestones {
+        let Some(done) = old.done.filter(|d| *d <= ctx.as_of) else {
+            continue;
+        };
+        if now.milestones.iter().any(|m| m.id == old.id) {
+            continue;
+        }
+        out.push(
+            ctx.at_key(
+                rules::DONE_UNDONE,
+                &[K("milestones")],
+                format!(
+                    "milestone {} was done on {done} at {rev} and is no longer in the file",
+                    old.id
+                ),
+            )
+            .help(format!(
+                "restore milestone {} with `done: {done}`; if it was renamed, keep its id; if it was dropped, tell the client why; this warning shows the change while you compare with {rev}",
+                old.id
+            )),
+        );
     }
 }

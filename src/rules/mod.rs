@@ -166,11 +166,11 @@ rule!(METRIC_STALE, "metric-stale", Warning,
 rule!(MILESTONE_SLIPPED, "milestone-slipped", Warning,
     when: "with --since REV: a milestone's due date is later than at REV",
     why: "A date that moves quietly is a promise broken quietly; the client should hear it from us, with the old and the new date.",
-    fix: "Tell the client about the new date (log it under `updates.log` with `milestone:`), or keep the original `due:` date.");
+    fix: "Tell the client about the new date (log it under `updates.log` with `milestone:`), or keep the original `due:` date. Telling the client does not silence the warning: it reports the move for as long as you compare with a revision from before it, so that the change stays in view.");
 rule!(DONE_UNDONE, "done-undone", Warning,
     when: "with --since REV: a milestone done at REV is no longer done",
     why: "A step reported to the client as done and then quietly reopened changes what they were told they have.",
-    fix: "Restore the milestone's `done:` date, or, if the step really reopened, tell the client and say why in `result:`.");
+    fix: "Restore the milestone's `done:` date, or, if the step really reopened, tell the client and say why in `result:`. The warning stays for as long as you compare with a revision from before the change, so that it stays in view.");
 
 /// Every rule, errors first, in FORMAT.md's order.
 pub const RULES: &[&Rule] = &[
