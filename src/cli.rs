@@ -8,6 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::diagnostics::Format;
 use crate::model::Date;
 
+/// More threads than this only cost memory and time: the work is split
+/// into a few units per core, and each thread has its own stack and queue.
+const MAX_JOBS: i64 = 256;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "commonthread",
@@ -65,8 +69,8 @@ pub struct CommonArgs {
     /// (`check` compiles them, to catch a broken template early).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// Worker threads (default: one per core). Output is the same for any count.
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Worker threads, at most 256 (default: one per core). Output is the same for any count.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_JOBS))]
     pub jobs: Option<u16>,
 }
 
@@ -127,8 +131,8 @@ pub struct ServeArgs {
     /// Only these clients (repeatable).
     #[arg(long = "client", value_name = "SLUG")]
     pub clients: Vec<String>,
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Worker threads, at most 256 (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_JOBS))]
     pub jobs: Option<u16>,
     /// Print only the address and the diagnostics, not a line per rebuild.
     #[arg(short, long)]

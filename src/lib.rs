@@ -96,7 +96,9 @@ fn check(args: &CheckArgs) -> u8 {
             started.elapsed().as_millis()
         ));
     }
-    print_diagnostics(common, &diagnostics, &summary);
+    if let Err(code) = print_diagnostics(common, &diagnostics, &summary) {
+        return code;
+    }
     if let Some(renderer) = renderer
         && summary.errors == 0
         && let Err(message) = try_templates(&repo, &renderer)
@@ -430,7 +432,9 @@ fn build(args: &BuildArgs) -> u8 {
     }
     validate::sort(&mut diagnostics);
     let summary = repo.summary(&diagnostics);
-    print_diagnostics(common, &diagnostics, &summary);
+    if let Err(code) = print_diagnostics(common, &diagnostics, &summary) {
+        return code;
+    }
     if summary.errors > 0 {
         say(&format!(
             "error: not building the reports: the records have {} (see above); `{}` is unchanged",
@@ -943,7 +947,9 @@ fn audit(args: &AuditArgs) -> u8 {
     }
     validate::sort(&mut diagnostics);
     let summary = repo.summary(&diagnostics);
-    print_diagnostics(common, &diagnostics, &summary);
+    if let Err(code) = print_diagnostics(common, &diagnostics, &summary) {
+        return code;
+    }
     if summary.errors > 0 {
         say(&format!(
             "error: not writing the audit: the records have {} (see above)",
@@ -1016,15 +1022,19 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Prints the diagnostics in the chosen format, on stdout.
+/// Prints the diagnostics in the chosen format, on stdout. `Err` holds the
+/// exit code when they could not be written (a full disk, a closed pipe):
+/// a run whose findings are lost must not pass for a clean one.
 fn print_diagnostics(
     common: &CommonArgs,
     diagnostics: &[diagnostics::Diagnostic],
     summary: &diagnostics::Summary,
-) {
+) -> Result<(), u8> {
+    // Colour on a terminal that shows it (not `TERM=dumb`), unless NO_COLOR.
     let color = common.format == Format::Human
         && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|term| term != "dumb");
     let mut text = diagnostics::report(common.format, diagnostics, summary, color);
     if common.quiet && common.format != Format::Json {
         // Quiet keeps the findings and drops the summary line.
@@ -1034,7 +1044,21 @@ fn print_diagnostics(
             text.clear();
         }
     }
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    print_out(&text)
+}
+
+/// Writes `text` to stdout; a failure is said on stderr (but for a pipe
+/// closed by its reader, `| head`) and gives exit code 2.
+fn print_out(text: &str) -> Result<(), u8> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_CANNOT_RUN),
+        Err(e) => Err(cannot_run(&format!("cannot write to standard output: {e}"))),
+    }
 }
 
 fn exit_code(common: &CommonArgs, diagnostics: &[diagnostics::Diagnostic]) -> u8 {
@@ -1228,8 +1252,10 @@ fn schema(args: &SchemaArgs) -> u8 {
     let mut text =
         serde_json::to_string_pretty(schema::schema(kind)).expect("a schema always serializes");
     text.push('\n');
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    EXIT_OK
+    match print_out(&text) {
+        Ok(()) => EXIT_OK,
+        Err(code) => code,
+    }
 }
 
 fn explain(args: &ExplainArgs) -> u8 {
@@ -1256,8 +1282,10 @@ fn explain(args: &ExplainArgs) -> u8 {
         why = rule.why,
         fix = rule.fix
     );
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    EXIT_OK
+    match print_out(&text) {
+        Ok(()) => EXIT_OK,
+        Err(code) => code,
+    }
 }
 
 fn cannot_run(message: &str) -> u8 {
@@ -1284,9 +1312,21 @@ pub fn as_of(given: Option<Date>) -> Result<Date, String> {
             .trim()
             .parse()
             .map_err(|_| format!("SOURCE_DATE_EPOCH is `{text}`, not a number of seconds"))?;
-        let timestamp = jiff::Timestamp::from_second(seconds)
-            .map_err(|_| format!("SOURCE_DATE_EPOCH `{text}` is out of range"))?;
-        return Ok(Date(timestamp.to_zoned(jiff::tz::TimeZone::UTC).date()));
+        // The UTC day, counted in days: jiff's timestamps stop a day short
+        // of 9999-12-31, which `--as-of` accepts. Dates are YYYY-MM-DD, so
+        // years before 1 are out of range too.
+        let out_of_range = || {
+            format!(
+                "SOURCE_DATE_EPOCH `{text}` is out of range: it must fall between 0001-01-01 and 9999-12-31"
+            )
+        };
+        let day = jiff::Span::new()
+            .try_days(seconds.div_euclid(86_400))
+            .and_then(|days| jiff::civil::date(1970, 1, 1).checked_add(days))
+            .ok()
+            .filter(|day| day.year() >= 1)
+            .ok_or_else(out_of_range)?;
+        return Ok(Date(day));
     }
     Ok(Date(jiff::Zoned::now().date()))
 }

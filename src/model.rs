@@ -52,9 +52,13 @@ impl Date {
         i64::from(span.get_days())
     }
 
+    /// `days` later (earlier when negative); the same day when that would
+    /// leave the calendar (years 1 to 9999 here, as in `--as-of`).
     pub fn plus_days(self, days: i64) -> Date {
-        let span = jiff::Span::new().days(days);
-        Date(self.0.checked_add(span).unwrap_or(self.0))
+        jiff::Span::new()
+            .try_days(days)
+            .and_then(|span| self.0.checked_add(span))
+            .map_or(self, Date)
     }
 }
 

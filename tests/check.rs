@@ -1608,6 +1608,41 @@ fn a_source_date_epoch_that_is_not_a_number_exits_2() {
 }
 
 #[test]
+fn a_source_date_epoch_outside_the_calendar_exits_2_and_its_edges_work() {
+    // `--as-of` takes 0001-01-01 to 9999-12-31: so does the epoch, to the
+    // last second of each end, and no further (never a year 0 or -1).
+    for epoch in ["-62135596800", "253402214400", "253402300799"] {
+        let run = run_cmd(
+            bin()
+                .env("SOURCE_DATE_EPOCH", epoch)
+                .arg("check")
+                .arg(fixture("witness")),
+        );
+        assert!(matches!(run.code, 0 | 1), "{epoch}: {run:?}");
+    }
+    for epoch in [
+        "-62135596801",
+        "253402300800",
+        "99999999999999",
+        "-99999999999999",
+        "9223372036854775807",
+    ] {
+        let run = run_cmd(
+            bin()
+                .env("SOURCE_DATE_EPOCH", epoch)
+                .arg("check")
+                .arg(fixture("witness")),
+        );
+        assert_eq!(run.code, 2, "{epoch}: {run:?}");
+        assert!(
+            run.stderr.contains("between 0001-01-01 and 9999-12-31"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn an_impossible_as_of_date_exits_2() {
     for bad in ["2026-02-30", "16/11/2026", "2026-11-16T00:00"] {
         let run = run_cmd(
@@ -1687,7 +1722,7 @@ fn human_output_names_errors_and_file_level_problems() {
 
 /// Runs `check` on a pseudo-terminal (util-linux `script`), so that colour
 /// would be on; `None` when `script` cannot be used here.
-fn check_on_a_terminal(dir: &Path, no_color: Option<&str>) -> Option<String> {
+fn check_on_a_terminal(dir: &Path, env: &[(&str, &str)]) -> Option<String> {
     let usable = std::process::Command::new("script")
         .arg("--version")
         .output()
@@ -1705,10 +1740,11 @@ fn check_on_a_terminal(dir: &Path, no_color: Option<&str>) -> Option<String> {
     script
         .env_remove("NO_COLOR")
         .env_remove("SOURCE_DATE_EPOCH")
+        .env("TERM", "xterm")
         .timeout(Duration::from_secs(20))
         .args(["-qec", &command, "/dev/null"]);
-    if let Some(value) = no_color {
-        script.env("NO_COLOR", value);
+    for (name, value) in env {
+        script.env(name, value);
     }
     let output = script.output().ok()?;
     Some(String::from_utf8_lossy(&output.stdout).into_owned())
@@ -1717,7 +1753,7 @@ fn check_on_a_terminal(dir: &Path, no_color: Option<&str>) -> Option<String> {
 #[test]
 fn no_color_turns_colour_off_on_a_terminal() {
     let witness = fixture("witness");
-    let Some(coloured) = check_on_a_terminal(&witness, None) else {
+    let Some(coloured) = check_on_a_terminal(&witness, &[]) else {
         eprintln!("skipped: util-linux `script` is not available to make a terminal");
         return;
     };
@@ -1730,15 +1766,44 @@ fn no_color_turns_colour_off_on_a_terminal() {
         coloured.contains("\u{1b}["),
         "no colour on a terminal:\n{coloured}"
     );
-    let plain = check_on_a_terminal(&witness, Some("1")).expect("script worked once");
+    let plain = check_on_a_terminal(&witness, &[("NO_COLOR", "1")]).expect("script worked once");
     assert!(
         !plain.contains('\u{1b}'),
         "colour despite NO_COLOR:\n{plain}"
     );
+    // A terminal that says it shows no colour gets none either.
+    let dumb = check_on_a_terminal(&witness, &[("TERM", "dumb")]).expect("script worked once");
+    assert!(!dumb.contains('\u{1b}'), "colour on TERM=dumb:\n{dumb}");
+    assert!(dumb.contains("warning[milestone-overdue]"), "{dumb}");
     assert!(
         plain.contains("warning[milestone-overdue]: milestone A was due 2026-10-01"),
         "{plain}"
     );
+}
+
+#[test]
+fn diagnostics_that_cannot_be_written_are_exit_2_not_a_clean_run() {
+    // A full disk: the findings are lost, so the run cannot pass.
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full here");
+        return;
+    };
+    for format in ["human", "json", "github"] {
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("commonthread"))
+            .arg("check")
+            .arg(fixture("witness"))
+            .args(["--as-of", AS_OF, "--format", format])
+            .env_remove("SOURCE_DATE_EPOCH")
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{format}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]
