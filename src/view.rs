@@ -262,7 +262,7 @@ pub fn changes_view(since: &SinceLabel, changes: &[figures::Change<'_>]) -> Opti
                     "measured",
                     format!(
                         "{}: {}",
-                        charts::escape(metric.name.as_str()),
+                        crate::markdown::label_html(metric.name.as_str(), true),
                         format_number(*value, unit_of(metric))
                     ),
                 ),
@@ -271,7 +271,7 @@ pub fn changes_view(since: &SinceLabel, changes: &[figures::Change<'_>]) -> Opti
                     "corrected",
                     format!(
                         "{}: the measurement of {} corrected to {}",
-                        charts::escape(metric.name.as_str()),
+                        crate::markdown::label_html(metric.name.as_str(), true),
                         date_long(*of),
                         format_number(*value, unit_of(metric))
                     ),
@@ -303,7 +303,7 @@ pub fn changes_view(since: &SinceLabel, changes: &[figures::Change<'_>]) -> Opti
                         "moved",
                         format!(
                             "{}: {}, agreed by {}: {}",
-                            charts::escape(metric.name.as_str()),
+                            crate::markdown::label_html(metric.name.as_str(), true),
                             moved.join(", "),
                             who.join(", "),
                             inline(&change.reason)
@@ -312,15 +312,25 @@ pub fn changes_view(since: &SinceLabel, changes: &[figures::Change<'_>]) -> Opti
                 }
                 Changed::Win(w) => ("Win", "win", inline(&w.title)),
                 Changed::ConcernRaised(c) => ("Concern raised", "concern", inline(&c.concern)),
-                Changed::ConcernAnswered(c) => (
-                    "Concern answered",
-                    "answered",
-                    format!(
-                        "{}: {}",
-                        inline(&c.concern),
-                        c.response.as_ref().map(inline).unwrap_or_default()
-                    ),
-                ),
+                Changed::ConcernAnswered(c) => {
+                    // "Reports arrive late. Our answer: ...": the concern
+                    // keeps its own full stop, or gets one.
+                    let ends_a_sentence = c
+                        .concern
+                        .as_str()
+                        .trim_end()
+                        .ends_with(['.', '!', '?', '…', ':', ';']);
+                    (
+                        "Concern answered",
+                        "answered",
+                        format!(
+                            "{}{} Our answer: {}",
+                            inline(&c.concern),
+                            if ends_a_sentence { "" } else { "." },
+                            c.response.as_ref().map(inline).unwrap_or_default()
+                        ),
+                    )
+                }
             };
             ChangeRow {
                 date: date_long(c.date),

@@ -1621,6 +1621,26 @@ fn build_since_lists_what_changed_on_the_client_pages() {
         assert!(text.contains("What changed since HEAD"), "{page}");
         assert!(text.contains("Win rate: 27"), "{page}");
     }
+    // A concern answered since: its text, then the answer, as sentences.
+    repo.edit(
+        FILE,
+        &[(
+            "---\nNotes",
+            "concerns:\n  - date: 2026-11-05\n    concern: Reports arrive late.\n    response: Moved reporting to Monday mornings.\n  - date: 2026-11-06\n    concern: Too many meetings\n    response: One a week.\n---\nNotes",
+        )],
+    );
+    let out = tmp.path().join("answered");
+    let r = build(repo.path(), &out, &["--since", "HEAD"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = std::fs::read_to_string(out.join("acme/index.html")).expect("the page");
+    assert!(
+        text.contains("Reports arrive late. Our answer: Moved reporting to Monday mornings."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Too many meetings. Our answer: One a week."),
+        "{text}"
+    );
     // Without --since, no such list.
     let out = tmp.path().join("plain");
     let r = build(repo.path(), &out, &[]);
