@@ -206,8 +206,10 @@ impl Git {
                     "`{rev}` names no commit: the records' git repository has no commits yet. Commit the records first (`git add -A && git commit`), then compare with a later commit"
                 )
             } else if shallow {
+                // Beyond a shallow clone's edge, or not fetched, or a typo:
+                // git cannot tell which, so the message names both.
                 format!(
-                    "`{rev}` is not in this clone's history: the clone is shallow. Fetch the history first (`git fetch --unshallow`; in GitHub Actions, set `fetch-depth: 0` on actions/checkout)"
+                    "`{rev}` is not in this clone: the clone is shallow, so it may lie beyond the history fetched. Fetch the history first (`git fetch --unshallow --tags`; in GitHub Actions, set `fetch-depth: 0` on actions/checkout); if it is there already, check the name (`git log --oneline`)"
                 )
             } else {
                 format!(
@@ -249,6 +251,11 @@ impl Git {
 }
 
 impl Git {
+    /// Whether this is a shallow clone (its history cut short).
+    pub fn is_shallow(&self) -> bool {
+        self.repo.to_thread_local().is_shallow().unwrap_or(false)
+    }
+
     /// The newest commit of HEAD's first-parent history made before `day`
     /// (by its committer's date), for the audit's start of a quarter.
     pub fn last_commit_before(&self, day: Date) -> Option<(ObjectId, Date)> {

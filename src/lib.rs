@@ -960,6 +960,17 @@ fn audit(args: &AuditArgs) -> u8 {
     let practice = repo.config.practice.as_ref().map(|p| p.as_str());
     let mut report = audit::combine(quarter, as_of, practice, clients);
     report.history = audit_history(&args.dir, quarter, as_of);
+    if report.history.is_none()
+        && !common.quiet
+        && history::open(&args.dir).is_some_and(|git| git.is_shallow())
+    {
+        // CI's default checkout: the section is missing for want of
+        // history, not because nothing moved.
+        say(&format!(
+            "note: the audit has no section on the history: this clone is shallow and does not reach back before {}; fetch the history (`git fetch --unshallow`; in GitHub Actions, `fetch-depth: 0`) to compare the quarter's commits",
+            quarter.first_day()
+        ));
+    }
     let renderer = match renderer(common, &repo, &args.dir) {
         Ok(renderer) => renderer,
         Err(message) => return cannot_run(&message),

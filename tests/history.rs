@@ -1268,6 +1268,27 @@ fn a_shallow_clone_says_to_fetch_the_history() {
         r.stderr
     );
     assert!(r.stderr.contains("HEAD~3"), "{}", r.stderr);
+    // A name it does not know may be a typo as well as a tag not fetched.
+    let r = check_run(&clone, &["--since", "mian"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("shallow") && r.stderr.contains("check the name"),
+        "{}",
+        r.stderr
+    );
+    // The audit says why it has no section on the history.
+    let out = clones.path().join("out");
+    let r = run(commonthread()
+        .arg("audit")
+        .arg(&clone)
+        .args(["--quarter", "2026-Q2", "--as-of", AS_OF, "--out"])
+        .arg(&out));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("no section on the history") && r.stderr.contains("shallow"),
+        "{}",
+        r.stderr
+    );
     // What the clone has, it can compare.
     let r = since(&clone, "HEAD");
     r.assert_code(0);
