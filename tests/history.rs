@@ -760,6 +760,32 @@ fn history_rewritten_is_quiet_for_a_correction() {
 }
 
 #[test]
+fn history_rewritten_calls_a_changed_correction_changed_not_removed() {
+    // The correction committed, then its value rewritten.
+    let mut repo = Repo::new();
+    repo.commit_edit(&[("          value: 12", CORRECTION)], "Correct May");
+    repo.edit(FILE, &[("          value: 33", "          value: 35")]);
+    let r = since(repo.path(), "HEAD");
+    r.assert_code(1);
+    let d = r.one("history-rewritten");
+    at(
+        d,
+        ERR,
+        FILE,
+        24,
+        18,
+        "success.metrics[0].measurements[2].value",
+    );
+    says(
+        d,
+        &["2026-11-05 correction of 2026-05-01", "was 33", "now 35"],
+    );
+    assert!(!d.message.contains("removed"), "{d:?}");
+    assert!(d.help.contains("corrects: 2026-05-01 }"), "{d:?}");
+    assert!(!d.help.contains("corrects: 2026-11-05"), "{d:?}");
+}
+
+#[test]
 fn a_correction_replaces_the_value_from_its_own_date_and_is_no_point_of_its_own() {
     // Correct the latest measurement (12 on 2026-11-01) to 16 on 2026-11-05.
     let repo = Repo::new();

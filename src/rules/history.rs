@@ -184,26 +184,35 @@ fn measurements(
         }
         for (position, measurement) in missing {
             let free = |j: usize| !kept[j];
-            let same_date = metric
-                .measurements
-                .iter()
-                .enumerate()
-                .find(|(j, m)| free(*j) && m.date == measurement.date && m.corrects.is_none());
+            let same_date = metric.measurements.iter().enumerate().find(|(j, m)| {
+                free(*j) && m.date == measurement.date && m.corrects == measurement.corrects
+            });
             let same_place = metric
                 .measurements
                 .get(position)
                 .filter(|m| free(position) && m.value == measurement.value);
-            let help = format!(
-                "restore `{{ date: {}, value: {} }}`; to correct it, add a new measurement with `corrects: {}`",
-                measurement.date, measurement.value, measurement.date
-            );
+            let help = match measurement.corrects {
+                // A correction is not corrected in turn: the original is.
+                Some(of) => format!(
+                    "restore `{{ date: {}, value: {}, corrects: {of} }}`; to correct the {of} measurement again, add a new measurement with `corrects: {of}`",
+                    measurement.date, measurement.value
+                ),
+                None => format!(
+                    "restore `{{ date: {}, value: {} }}`; to correct it, add a new measurement with `corrects: {}`",
+                    measurement.date, measurement.value, measurement.date
+                ),
+            };
             let diagnostic = if let Some((j, m)) = same_date {
                 kept[j] = true;
+                let what = match measurement.corrects {
+                    Some(of) => format!("correction of {of}"),
+                    None => "measurement".to_owned(),
+                };
                 ctx.at(
                     rules::HISTORY_REWRITTEN,
                     &at(j, "value"),
                     format!(
-                        "the {} measurement of metric `{}` was {} at {rev} and is now {}",
+                        "the {} {what} of metric `{}` was {} at {rev} and is now {}",
                         measurement.date, metric.id, measurement.value, m.value
                     ),
                 )
