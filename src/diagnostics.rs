@@ -187,6 +187,7 @@ fn human(diagnostics: &[Diagnostic], summary: &Summary, color: bool) -> String {
             Severity::Warning => Level::WARNING,
         };
         let title = level.primary_title(d.message.as_str()).id(d.rule.name);
+        let file = shown_path(&d.file);
         let located = match &d.source_line {
             Some(line) if d.pos.column >= 1 => {
                 let start = byte_offset(line, d.pos.column as usize - 1);
@@ -199,14 +200,14 @@ fn human(diagnostics: &[Diagnostic], summary: &Summary, color: bool) -> String {
                 };
                 let mut snippet = Snippet::source(line.as_str())
                     .line_start(d.pos.line as usize)
-                    .path(d.file.as_str());
+                    .path(file.as_ref());
                 if start < end || line.is_empty() {
                     snippet = snippet.annotation(AnnotationKind::Primary.span(start..end));
                 }
                 title.element(snippet)
             }
             _ => title.element(
-                Origin::path(d.file.as_str())
+                Origin::path(file.as_ref())
                     .line(d.pos.line.max(1) as usize)
                     .char_column(d.pos.column.max(1) as usize),
             ),
@@ -297,11 +298,47 @@ fn github(diagnostics: &[Diagnostic]) -> String {
     out
 }
 
-/// GitHub's workflow-command escaping for the message part.
+/// GitHub's workflow-command escaping for the message part. Record text
+/// quoted in a message may hold terminal escapes or bidirectional
+/// overrides: shown as visible symbols, as the human format does, so that
+/// they cannot restyle or reorder the CI log.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            _ => out.push(visible(c)),
+        }
+    }
+    out
+}
+
+/// A character as it may be printed to a terminal or a CI log: C0
+/// controls as the Control Pictures block shows them, the other controls
+/// and bidirectional overrides as U+FFFD; a tab stays a tab.
+fn visible(c: char) -> char {
+    match c {
+        '\t' => c,
+        '\0'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}'),
+        '\u{7f}' => '\u{2421}',
+        '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{FFFD}',
+        _ => c,
+    }
+}
+
+/// A file name as the human format prints it after `-->`: one line, inert.
+fn shown_path(file: &str) -> std::borrow::Cow<'_, str> {
+    if file.chars().all(|c| visible(c) == c && c != '\t') {
+        std::borrow::Cow::Borrowed(file)
+    } else {
+        std::borrow::Cow::Owned(
+            file.chars()
+                .map(|c| if c == '\t' { '\u{2409}' } else { visible(c) })
+                .collect(),
+        )
+    }
 }
 
 /// GitHub's escaping for `file=`, `title=` and the other properties.
@@ -356,6 +393,30 @@ mod tests {
         d.message = "50% done\nreally".into();
         let text = report(Format::Github, &[d], &Summary::default(), false);
         assert!(text.starts_with("::warning file=acme/sales.md,line=3,col=10,title=milestone-overdue::50%25 done%0Areally"), "{text}");
+    }
+
+    #[test]
+    fn human_file_names_stay_on_one_line() {
+        let mut d = sample();
+        d.file = "acme/new\nline\r.md".into();
+        let text = report(Format::Human, &[d], &Summary::default(), false);
+        assert!(
+            text.contains("acme/new\u{240a}line\u{240d}.md:3:10"),
+            "{text}"
+        );
+        assert!(!text.contains("new\nline"), "{text}");
+    }
+
+    #[test]
+    fn github_lines_show_control_characters_inert() {
+        let mut d = sample();
+        d.message = "\u{1b}[31mred\u{0}\u{7}\u{7f}\u{85}\u{202e}x\ty".into();
+        d.file = "acme/a\u{1b}b.md".into();
+        let text = report(Format::Github, &[d], &Summary::default(), false);
+        assert_eq!(
+            text,
+            "::warning file=acme/a\u{241b}b.md,line=3,col=10,title=milestone-overdue::\u{241b}[31mred\u{2400}\u{2407}\u{2421}\u{FFFD}\u{FFFD}x\ty\n"
+        );
     }
 
     #[test]
