@@ -416,6 +416,9 @@ fn typed<T: DeserializeOwned>(
             }
         }
     };
+    if kind == RecordKind::Engagement {
+        rules::engagement::dropped_milestones(&root, &shape.dropped, file, out);
+    }
     // The rules find their lines in the tree by index: it loses the same
     // list items as the record.
     root.remove_items(&shape.dropped);

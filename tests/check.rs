@@ -383,6 +383,24 @@ fn invalid_value_fires_at_a_bad_date_and_a_number_with_its_unit() {
 }
 
 #[test]
+fn a_milestone_with_a_bad_due_date_still_gets_its_other_findings() {
+    // B's `due` is no date, so B is left out of the figures; its missing
+    // outcome is another problem, reported in the same run.
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("    due: 2026-12-15", "    due: 2026-02-30"),
+            ("    outcome: Deals are approved in one step.\n", ""),
+        ],
+    ));
+    r.assert_code(1);
+    r.assert_rules(&["milestone-without-outcome", "invalid-value"]);
+    at(&r.diags[0], WARN, E, 42, 5, Some("milestones[1].outcome"));
+    says(&r.diags[0], &["milestone B"]);
+    at(&r.diags[1], ERR, E, 44, 10, Some("milestones[1].due"));
+}
+
+#[test]
 fn invalid_value_fires_at_a_metric_id_that_is_not_a_slug() {
     let r = check_engagement(&edit(
         BASELINE,

@@ -62,6 +62,60 @@ fn blank(text: Option<&Text>) -> bool {
     text.is_none_or(|t| t.as_str().trim().is_empty())
 }
 
+/// `milestone-without-outcome` for the milestones the record lost to an
+/// error of their own (a `due` that is no date): the outcome is another
+/// problem, to be reported in the same run. Read from the tree, as the
+/// typed record no longer has them.
+pub fn dropped_milestones(
+    root: &Node,
+    dropped: &[Vec<crate::yaml::OwnedStep>],
+    file: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    use crate::yaml::{NodeKind, OwnedStep};
+    for item in dropped {
+        let [OwnedStep::Key(list), OwnedStep::Index(i)] = item.as_slice() else {
+            continue;
+        };
+        if list != "milestones" {
+            continue;
+        }
+        let Some(milestone) = root.get("milestones").and_then(|m| m.value.item(*i)) else {
+            continue;
+        };
+        if !matches!(milestone.kind, NodeKind::Map(_)) {
+            continue;
+        }
+        let outcome = milestone
+            .get("outcome")
+            .and_then(|entry| entry.value.scalar_text());
+        if outcome.is_some_and(|text| !text.trim().is_empty()) {
+            continue;
+        }
+        let id = milestone
+            .get("id")
+            .and_then(|entry| entry.value.scalar_text())
+            .filter(|id| !id.trim().is_empty());
+        let steps = [K("milestones"), I(*i), K("outcome")];
+        out.push(
+            Diagnostic::new(
+                rules::MILESTONE_WITHOUT_OUTCOME,
+                file,
+                root.locate(&steps),
+                match id {
+                    Some(id) => format!(
+                        "milestone {id} does not say what the client will have once it is done"
+                    ),
+                    None => "this milestone does not say what the client will have once it is done"
+                        .to_owned(),
+                },
+            )
+            .path(crate::yaml::format_path(&steps))
+            .help("add `outcome:`: what the client has once this step is done"),
+        );
+    }
+}
+
 /// Runs every single-engagement rule.
 pub fn check(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     required_by_status(e, ctx, out);
