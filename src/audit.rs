@@ -76,6 +76,9 @@ pub struct Audit {
     /// From the records' git history, when there is one: what moved in the
     /// quarter between its first and last commits.
     pub history: Option<AuditHistory>,
+    /// `--client`: the only clients audited (left out when all were).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub only_clients: Vec<String>,
 }
 
 /// The history rules between the last commit before the quarter began and
@@ -306,6 +309,7 @@ pub fn combine(
         totals,
         clients,
         history: None,
+        only_clients: Vec::new(),
     }
 }
 

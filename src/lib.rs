@@ -823,6 +823,7 @@ fn join_json_parts(
         practice,
         repo.as_of,
         repo.provenance.as_ref(),
+        &repo.only_clients,
         order.iter().map(|&index| parts.get(index)),
     )?;
     drop(writer);
@@ -960,6 +961,7 @@ fn audit(args: &AuditArgs) -> u8 {
     let practice = repo.config.practice.as_ref().map(|p| p.as_str());
     let mut report = audit::combine(quarter, as_of, practice, clients);
     report.history = audit_history(&args.dir, quarter, as_of);
+    report.only_clients = repo.only_clients.clone();
     if report.history.is_none()
         && !common.quiet
         && history::open(&args.dir).is_some_and(|git| git.is_shallow())
@@ -985,6 +987,7 @@ fn audit(args: &AuditArgs) -> u8 {
         root: "../".into(),
         commit: repo.provenance.as_ref().map(|c| c.short().to_owned()),
         uncommitted: repo.provenance.as_ref().is_some_and(|c| c.uncommitted),
+        only_clients: repo.only_clients.clone(),
     };
     #[derive(serde::Serialize)]
     struct AuditPage<'a> {

@@ -81,6 +81,7 @@ fn page_info(
         root: "../".repeat(depth),
         commit,
         uncommitted,
+        only_clients: repo.only_clients.clone(),
     }
 }
 
@@ -401,6 +402,7 @@ pub fn write_engagements_json(
     practice: Option<&str>,
     as_of: Date,
     commit: Option<&crate::history::Provenance>,
+    only_clients: &[String],
     parts: impl Iterator<Item = Result<Vec<u8>, String>>,
 ) -> Result<Vec<Option<crate::reuse::JsonPart>>, String> {
     let fail = |e: std::io::Error| format!("cannot write engagements.json: {e}");
@@ -412,8 +414,15 @@ pub fn write_engagements_json(
         ),
         None => "null".to_owned(),
     };
+    // Only with `--client`: the file then holds those clients only.
+    let only = if only_clients.is_empty() {
+        String::new()
+    } else {
+        let names = serde_json::to_string(only_clients).map_err(|e| e.to_string())?;
+        format!("\n  \"only_clients\": {},", names.replace(',', ", "))
+    };
     let head = format!(
-        "{{\n  \"as_of\": \"{as_of}\",\n  \"practice\": {practice},\n  \"commit\": {commit},\n  \"clients\": ["
+        "{{\n  \"as_of\": \"{as_of}\",\n  \"practice\": {practice},\n  \"commit\": {commit},{only}\n  \"clients\": ["
     );
     out.write_all(head.as_bytes()).map_err(fail)?;
     let mut written = head.len() as u64;

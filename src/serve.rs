@@ -488,6 +488,7 @@ impl Site {
             practice,
             self.repo.as_of,
             self.repo.provenance.as_ref(),
+            &self.repo.only_clients,
             order
                 .into_iter()
                 .map(|s| Ok(s.json_part.as_bytes().to_vec())),

@@ -103,6 +103,8 @@ pub struct Repository {
     pub since: Option<Since>,
     /// The records' commit, when asked for and in a git work tree.
     pub provenance: Option<Provenance>,
+    /// `--client`: the only clients read, in slug order (empty: all).
+    pub only_clients: Vec<String>,
 }
 
 /// One client and its engagements, loaded and checked.
@@ -226,6 +228,12 @@ pub fn open(options: &Options) -> Result<Repository, Fatal> {
         diagnostics,
         since,
         provenance,
+        only_clients: {
+            let mut only: Vec<String> = options.clients.clone();
+            only.sort();
+            only.dedup();
+            only
+        },
     })
 }
 

@@ -36,6 +36,9 @@ pub struct PageInfo {
     /// A record the page shows (or any record, on a page across clients)
     /// differs from that commit.
     pub uncommitted: bool,
+    /// `--client`: the only clients a page across clients shows (empty:
+    /// every client), so that it does not pass for the whole practice.
+    pub only_clients: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -1515,3 +1515,44 @@ fn a_build_stopped_with_ctrl_c_leaves_nothing_beside_out() {
         "OUT appeared though the build never finished"
     );
 }
+
+/// `--client` builds the named clients only; the pages across clients say
+/// so, rather than pass for the whole practice.
+#[test]
+fn a_build_for_some_clients_says_so_on_the_portfolio_and_in_the_json() {
+    let records = samples();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("some");
+    let (code, stdout, stderr) = build(
+        records.path(),
+        &out,
+        &["--client", "tallyhouse", "--client", "maple-street-dental"],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let portfolio = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        portfolio.contains("Some clients only:</strong> maple-street-dental, tallyhouse"),
+        "{portfolio}"
+    );
+    assert!(!portfolio.contains("Every client and engagement"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("engagements.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        json["only_clients"],
+        serde_json::json!(["maple-street-dental", "tallyhouse"])
+    );
+    assert_eq!(json["clients"].as_array().unwrap().len(), 2);
+    // A client's own page needs no such note.
+    let client = std::fs::read_to_string(out.join("tallyhouse/index.html")).unwrap();
+    assert!(!client.contains("Some clients only"));
+    // Without --client: neither the note nor the key.
+    let out = tmp.path().join("all");
+    let (code, _, stderr) = build(records.path(), &out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let portfolio = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(portfolio.contains("Every client and engagement"));
+    assert!(!portfolio.contains("Some clients only"));
+    let json = std::fs::read_to_string(out.join("engagements.json")).unwrap();
+    assert!(!json.contains("only_clients"));
+}
