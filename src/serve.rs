@@ -537,10 +537,14 @@ impl Site {
             let _ = terminal.flush();
         }
         shared.show(errors.then(|| {
+            // What stops the reports first: the errors, then the warnings,
+            // each in file order.
+            let mut errors_first = diagnostics.clone();
+            errors_first.sort_by_key(|d| d.severity != Severity::Error);
             error_page(
                 "The records have errors",
                 "Fix them and save: this page turns back into the report by itself.",
-                &text,
+                &diagnostics::report(Format::Human, &errors_first, &summary, false),
             )
         }));
     }

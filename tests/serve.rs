@@ -146,6 +146,20 @@ fn serve_follows_edits_shows_errors_and_recovers() {
         broken.contains("invalid-value") && broken.contains("acme/deal.md:3:9"),
         "{broken}"
     );
+    // What stops the reports comes first: an error before the warnings,
+    // even those of earlier lines.
+    std::fs::write(
+        &deal,
+        DEAL.replace("qualification: { decision: accept }\n", "")
+            .replace("due: 2026-12-01", "due: 2026-12-32"),
+    )
+    .unwrap();
+    let broken = eventually(&server, "/acme/deal/scorecard.html", |page| {
+        page.contains("2026-12-32")
+    });
+    let first_error = broken.find("error[").expect("the error");
+    let first_warning = broken.find("warning[").expect("a warning too");
+    assert!(first_error < first_warning, "{broken}");
 
     // Fixing it brings the report back.
     std::fs::write(&deal, DEAL.replace("Sales cycle redesign", "Fixed again")).unwrap();
