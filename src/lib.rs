@@ -235,9 +235,8 @@ fn renderer(
         .clone()
         .or_else(|| repo.config.templates.as_ref().map(|t| dir.join(t.as_str())));
     let renderer = render::Renderer::new(templates.as_deref())?;
-    if !common.quiet {
-        warn_of_unused_templates(&renderer);
-    }
+    // Even with --quiet: a misspelt name silently changes the pages.
+    warn_of_unused_templates(&renderer);
     Ok(renderer)
 }
 

@@ -185,6 +185,39 @@ pub fn inline_html(markdown: &str) -> String {
 /// list, `# Q3` a heading) is shown as written. `links: false` keeps only
 /// a link's text, for names shown inside a link of the page's own.
 pub fn label_html(text: &str, links: bool) -> String {
+    quotes_escaped(label_markup(text, links))
+}
+
+/// `"` and `'` in the text of `html` (not in its tags) as entities, so
+/// that a label may go into an attribute value as well as an element:
+/// pulldown-cmark escapes text for element content only.
+fn quotes_escaped(html: String) -> String {
+    if !html.contains(['"', '\'']) {
+        return html;
+    }
+    let mut out = String::with_capacity(html.len() + 16);
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            // Record text that looks like a tag is escaped, so every `<`
+            // here opens one of the renderer's tags.
+            '<' => {
+                in_tag = true;
+                out.push(c);
+            }
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(c);
+            }
+            '"' if !in_tag => out.push_str("&quot;"),
+            '\'' if !in_tag => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn label_markup(text: &str, links: bool) -> String {
     let joined: String = text
         .lines()
         .map(str::trim)
@@ -279,6 +312,15 @@ mod tests {
         // What would be a block is shown as written, escaped.
         assert_eq!(label_html("1. Discovery", true), "1. Discovery");
         assert_eq!(label_html("# Q3 <b>", true), "# Q3 &lt;b&gt;");
+        // Safe in an attribute value too, in either quotes.
+        assert_eq!(
+            label_html("Churn x\" onmouseover=\"alert(1) it's", true),
+            "Churn x&quot; onmouseover=&quot;alert(1) it&#39;s"
+        );
+        assert_eq!(
+            label_html("*Say* \"hi\" [there](https://x.example/a'b)", true),
+            "<em>Say</em> &quot;hi&quot; <a href=\"https://x.example/a&#x27;b\">there</a>"
+        );
         // Inside a link of the page's own: the link's text only.
         assert_eq!(
             label_html("See [the plan](https://x.example) *now*", false),

@@ -1222,6 +1222,18 @@ fn a_template_file_that_replaces_nothing_is_named_in_a_warning() {
         "{stderr}"
     );
     assert!(!stderr.contains("README"), "{stderr}");
+    // --quiet drops the summary, not this: the pages are not what was meant.
+    let quiet = tmp.path().join("quiet");
+    let (code, _, stderr) = build(
+        samples().path(),
+        &quiet,
+        &["--templates", templates.to_str().unwrap(), "-q"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("did you mean `scorecard.html`?"),
+        "{stderr}"
+    );
     // The pages are the built-in ones.
     let fresh = tmp.path().join("fresh");
     assert_eq!(build(samples().path(), &fresh, &[]).0, 0);
