@@ -242,6 +242,7 @@ fn renderer(
 
 /// A file in the templates folder that replaces nothing is most likely a
 /// misspelt name: say so, since the built-in template is used instead.
+/// Then what in the templates used would break a page's promises.
 fn warn_of_unused_templates(renderer: &render::Renderer) {
     for unused in renderer.unused_templates() {
         let hint = match unused.meant {
@@ -260,6 +261,10 @@ fn warn_of_unused_templates(renderer: &render::Renderer) {
             "warning: `{}` replaces no built-in template and is not used: {hint}",
             unused.path.display()
         ));
+    }
+    // And what in the files that are used breaks a page's promises.
+    for risk in renderer.template_risks() {
+        say(risk);
     }
 }
 

@@ -44,6 +44,9 @@ pub struct Renderer {
     /// Files in the templates folder that replace nothing, each with what
     /// it may have been meant to be.
     unused: Vec<UnusedTemplate>,
+    /// What in the templates folder would break a page's promises (a
+    /// script, a request to another host, the stylesheet left out).
+    risks: Vec<String>,
 }
 
 /// A file in the templates folder whose name is not a built-in template's.
@@ -94,6 +97,7 @@ impl Renderer {
         let mut sources: Vec<(String, String)> = Vec::new();
         let mut style = BUILT_IN_STYLE.to_owned();
         let mut unused = Vec::new();
+        let mut risks = Vec::new();
         if let Some(dir) = overrides {
             if !dir.is_dir() {
                 return Err(format!(
@@ -116,7 +120,11 @@ impl Renderer {
                 }
             }
             if let Some(text) = read("style.css")? {
+                risks.extend(risks_in(&dir.join("style.css"), &text));
                 style = text;
+            }
+            for (name, text) in &sources {
+                risks.extend(risks_in(&dir.join(name), text));
             }
             unused = unused_files(dir);
         }
@@ -148,7 +156,15 @@ impl Renderer {
             sources: sources_fingerprint,
             built_in_templates,
             unused,
+            risks,
         })
+    }
+
+    /// Warnings about the templates folder's files: what would make a page
+    /// need a script or ask another host for anything (INTERFACE.md), or
+    /// leave it without its styles.
+    pub fn template_risks(&self) -> &[String] {
+        &self.risks
     }
 
     /// Files in the templates folder that replace no built-in template (a
@@ -323,6 +339,64 @@ fn plain_text(value: &tera::Value, _: tera::Kwargs, _: &tera::State) -> tera::Va
         Some(text) => tera::Value::from(crate::markdown::label_text(text)),
         None => value.clone(),
     }
+}
+
+/// What in one template (or the stylesheet) at `path` would break a page's
+/// promises, line by line. A plain reading of the text, not a parser: it
+/// errs towards saying too much, in a warning.
+fn risks_in(path: &Path, text: &str) -> Vec<String> {
+    let shown = path.display();
+    let mut found = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let lower = line.to_ascii_lowercase();
+        let squeezed: String = lower
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+            .collect();
+        let remote = [
+            "src=http:",
+            "src=https:",
+            "src=//",
+            "url(http:",
+            "url(https:",
+            "url(//",
+        ]
+        .iter()
+        .any(|p| squeezed.contains(p))
+            || (lower.contains("<link")
+                && ["http:", "https:", "href=//"]
+                    .iter()
+                    .any(|p| squeezed.contains(p)))
+            || lower.contains("@import");
+        let what = if ["<script", "<iframe", "<object", "<embed"]
+            .iter()
+            .any(|tag| lower.contains(tag))
+        {
+            "embeds a script or another document"
+        } else if remote {
+            "loads something from another host"
+        } else {
+            continue;
+        };
+        found.push(format!(
+            "warning: `{shown}` line {}: it {what}; the pages must need no script and ask no other host for anything (self-contained, to be e-mailed or printed as they are)",
+            number + 1
+        ));
+    }
+    if path.file_name().is_some_and(|n| n == "base.html") {
+        let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if !squeezed.contains("stylesheet|safe") {
+            found.push(format!(
+                "warning: `{shown}` does not print `{{{{ stylesheet | safe }}}}`: the pages will have no styles"
+            ));
+        }
+        if !text.contains("Content-Security-Policy") {
+            found.push(format!(
+                "warning: `{shown}` has no `Content-Security-Policy` meta tag: it is what keeps a page from asking other hosts for anything; keep the built-in one"
+            ));
+        }
+    }
+    found
 }
 
 /// The escaping the pages have always had (`&<>"'/`, as Tera 1 did it),

@@ -258,9 +258,8 @@ impl Site {
         let repo = validate::open(&options.validate).map_err(|f| f.to_string())?;
         let templates = templates_of(&options, &repo);
         let renderer = Renderer::new(templates.as_deref())?;
-        if !options.quiet {
-            crate::warn_of_unused_templates(&renderer);
-        }
+        // Even with --quiet, as for build: the pages are not what was meant.
+        crate::warn_of_unused_templates(&renderer);
         let mut site = Site {
             options,
             repo,
@@ -279,9 +278,7 @@ impl Site {
         self.repo = validate::open(&self.options.validate).map_err(|f| f.to_string())?;
         self.templates = templates_of(&self.options, &self.repo);
         self.renderer = Renderer::new(self.templates.as_deref())?;
-        if !self.options.quiet {
-            crate::warn_of_unused_templates(&self.renderer);
-        }
+        crate::warn_of_unused_templates(&self.renderer);
         self.index_files();
         Ok(())
     }

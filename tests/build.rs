@@ -1568,3 +1568,63 @@ fn a_build_for_some_clients_says_so_on_the_portfolio_and_in_the_json() {
     let json = std::fs::read_to_string(out.join("engagements.json")).unwrap();
     assert!(!json.contains("only_clients"));
 }
+
+/// A custom template can break a page's promises (no script needed, no
+/// request to another host, its styles inlined): the build says so, file
+/// and line, and still builds what it was asked to.
+#[test]
+fn templates_that_break_a_pages_promises_are_named_in_warnings() {
+    let base = include_str!("../templates/base.html");
+    let tmp = tempfile::tempdir().unwrap();
+    // The built-in files, copied as they are: nothing to say.
+    let copied = templates_folder(
+        tmp.path(),
+        &[
+            ("base.html", base),
+            ("style.css", include_str!("../templates/style.css")),
+        ],
+    );
+    let (code, _, stderr) = build_samples_with(&copied, &tmp.path().join("copied"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning: `"), "{stderr}");
+    // A script from a CDN, a web font, a tracking pixel, and the
+    // stylesheet printed without `| safe`.
+    let risky = tmp.path().join("risky");
+    std::fs::create_dir(&risky).unwrap();
+    let bad_base = base
+        .replace("{{ stylesheet | safe }}", "{{ stylesheet }}")
+        .replace(
+            "</body>",
+            "<script src=\"https://cdn.example.com/x.js\"></script></body>",
+        );
+    std::fs::write(risky.join("base.html"), bad_base).unwrap();
+    std::fs::write(
+        risky.join("style.css"),
+        "@import url(\"https://fonts.example.com/a.css\");\nbody{color:#111}\n.x{background:url( 'https://t.example.com/p.gif')}\n.y{background:url(data:image/png;base64,AA)}\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = build_samples_with(&risky, &tmp.path().join("out"));
+    assert_eq!(code, 0, "{stderr}");
+    let said = |what: &str| stderr.lines().filter(|l| l.contains(what)).count();
+    assert_eq!(
+        said("style.css` line 1: it loads something from another host"),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        said("style.css` line 3: it loads something from another host"),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        said("style.css` line 4"),
+        0,
+        "a data: URL is no request: {stderr}"
+    );
+    assert_eq!(said("embeds a script"), 1, "{stderr}");
+    assert_eq!(
+        said("does not print `{{ stylesheet | safe }}`"),
+        1,
+        "{stderr}"
+    );
+}
