@@ -90,6 +90,27 @@ fn commonthread() -> Command {
     command
 }
 
+/// Whether `setpriv` can run a command as the user nobody here (root
+/// ignores file permissions, so those tests run as nobody).
+fn can_run_as_nobody() -> bool {
+    std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `commonthread()`, run as the user nobody.
+fn commonthread_as_nobody() -> Command {
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(assert_cmd::cargo::cargo_bin("commonthread"))
+        .env("NO_COLOR", "1")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .timeout(Duration::from_secs(60));
+    command
+}
+
 fn repo_with(name: &str, bytes: &[u8]) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tmp.path().join("acme")).unwrap();
@@ -714,23 +735,14 @@ fn an_unreadable_records_folder_is_exit_2() {
     let as_nobody = std::fs::read_dir(&dir).is_ok();
     let mut cmd = if as_nobody {
         // Root reads anything: run as nobody, if this system allows it.
-        let probe = std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
-            .output();
-        if !probe.is_ok_and(|o| o.status.success()) {
+        if !can_run_as_nobody() {
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
             eprintln!(
                 "skipped: chmod 000 does not stop this user, and setpriv cannot drop privileges"
             );
             return;
         }
-        let mut cmd = Command::new("setpriv");
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(assert_cmd::cargo::cargo_bin("commonthread"))
-            .env("NO_COLOR", "1")
-            .env_remove("SOURCE_DATE_EPOCH")
-            .timeout(Duration::from_secs(60));
-        cmd
+        commonthread_as_nobody()
     } else {
         commonthread()
     };
@@ -1240,13 +1252,7 @@ fn a_previous_out_that_cannot_be_removed_is_named() {
     };
     let build = || {
         let mut cmd = if as_root {
-            let mut cmd = Command::new("setpriv");
-            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-                .arg(assert_cmd::cargo::cargo_bin("commonthread"))
-                .env("NO_COLOR", "1")
-                .env_remove("SOURCE_DATE_EPOCH")
-                .timeout(Duration::from_secs(60));
-            cmd
+            commonthread_as_nobody()
         } else {
             commonthread()
         };
@@ -1258,10 +1264,7 @@ fn a_previous_out_that_cannot_be_removed_is_named() {
             .args(["--as-of", AS_OF]))
     };
     if as_root {
-        let probe = std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
-            .output();
-        if !probe.is_ok_and(|o| o.status.success()) {
+        if !can_run_as_nobody() {
             eprintln!("skipped: running as root, and setpriv cannot drop privileges");
             return;
         }
