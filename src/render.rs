@@ -7,6 +7,8 @@ use std::path::Path;
 use serde::Serialize;
 use tera::{Context, Tera};
 
+mod hints;
+
 /// The built-in templates, by name.
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
@@ -149,7 +151,8 @@ impl Renderer {
         tera.register_filter("figure", figure);
         tera.register_filter("label", label);
         tera.register_filter("plain_text", plain_text);
-        tera.add_raw_templates(sources).map_err(|e| describe(&e))?;
+        tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            .map_err(|e| with_help(describe(&e), &e, &sources))?;
         Ok(Renderer {
             tera,
             style,
@@ -459,6 +462,22 @@ fn without_hidden_controls(html: String) -> String {
         return html;
     }
     html.chars().filter(|c| !hidden(*c)).collect()
+}
+
+/// A syntax error's report with a line of help, when the template's tags
+/// say what was forgotten.
+fn with_help(report: String, error: &tera::Error, sources: &[(String, String)]) -> String {
+    let tera::ErrorKind::SyntaxError(syntax) = error.kind() else {
+        return report;
+    };
+    let source = sources.iter().find(|(name, _)| name == syntax.filename());
+    let help = source.and_then(|(_, text)| {
+        hints::for_syntax_error(text, syntax.message(), syntax.span().range.start)
+    });
+    match help {
+        Some(help) => format!("{}\n  = help: {help}", report.trim_end()),
+        None => report,
+    }
 }
 
 /// Tera's error with every cause, which is where the useful part is. A

@@ -1173,6 +1173,22 @@ fn check_compiles_the_templates_it_is_given() {
 }
 
 #[test]
+fn a_tag_left_open_in_a_template_is_named_with_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A copied built-in template with one `{% endfor %}` lost in editing.
+    let edited = "{% extends \"base.html\" %}\n{% block content %}\n<ul>{% if wins %}{% for win in wins %}<li>{{ win.text_html | safe }}</li>\n{% endif %}</ul>\n{% endblock content %}\n";
+    let templates = templates_folder(tmp.path(), &[("scorecard.html", edited)]);
+    let (code, _, stderr) = build_samples_with(&templates, &tmp.path().join("public"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--> scorecard.html:4:"), "{stderr}");
+    assert!(
+        stderr.contains("= help: `{% endif %}` cannot end the `{% for win in wins %}` at line 3, column 18, which is still open: end that one first with `{% endfor %}`"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("public").exists(), "nothing is written");
+}
+
+#[test]
 fn check_renders_a_client_with_the_templates_it_is_given() {
     let tmp = tempfile::tempdir().unwrap();
     let templates = templates_folder(
