@@ -396,7 +396,7 @@ impl<'n> Walker<'n, '_> {
                 })
                 .contains(&name)
         };
-        for entry in entries {
+        for (index, entry) in entries.iter().enumerate() {
             let property = shape
                 .properties
                 .as_ref()
@@ -455,6 +455,19 @@ impl<'n> Walker<'n, '_> {
                         // YAML 1.1's merge key, which YAML 1.2 dropped.
                         None if entry.key == "<<" => "YAML 1.2 has no merge keys: write the fields out here; an alias such as `*name` copies a whole item".to_owned(),
                         // `{ amount: 48,000 }`: the comma ended the amount.
+                        // `{ value: 7,9 }`: a decimal comma, which must not
+                        // be read as a thousands separator and dropped.
+                        None if digits && entry.key.len() != 3 && let Some(whole) = index
+                            .checked_sub(1)
+                            .map(|before| &entries[before])
+                            .filter(|before| before.value.pos.line == entry.key_pos.line)
+                            .and_then(|before| match before.value.kind {
+                                NodeKind::Int(whole) => Some(whole),
+                                _ => None,
+                            }) => format!(
+                            "a comma inside `{{ }}` separates fields: write a decimal number with a point, as {whole}.{}",
+                            entry.key
+                        ),
                         None if digits => "a comma inside `{ }` separates fields: write a number such as 48,000 without its comma, as 48000".to_owned(),
                         None => format!("remove it, or use one of: {}", known.join(", ")),
                     };
@@ -647,6 +660,11 @@ impl<'n> Walker<'n, '_> {
             )
         } else if let NodeKind::Str(text) = &node.kind
             && expected.starts_with("a number")
+            && let Some(point) = with_decimal_point(text)
+        {
+            format!("write the decimal number with a point, as {point}")
+        } else if let NodeKind::Str(text) = &node.kind
+            && expected.starts_with("a number")
             && looks_like_grouped_number(text)
         {
             let plain: String = text
@@ -788,6 +806,15 @@ fn same_meaning<'w>(shown: &str, words: &[&'w str]) -> Option<&'w str> {
 
 /// `48,000`, `$48,000`, `1 200.50`: digits grouped by thousands, perhaps
 /// after a currency sign, as people write amounts.
+/// `14,5` written for 14.5, as much of Europe writes it: digits, one comma,
+/// and not the three digits a thousands separator is followed by.
+fn with_decimal_point(text: &str) -> Option<String> {
+    let (whole, part) = text.trim().split_once(',')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = whole.strip_prefix('-').unwrap_or(whole);
+    (digits(unsigned) && digits(part) && part.len() != 3).then(|| format!("{whole}.{part}"))
+}
+
 fn looks_like_grouped_number(text: &str) -> bool {
     let text = text.trim().trim_start_matches(['$', '€', '£', '-']);
     let whole = text.split('.').next().unwrap_or_default();
@@ -1005,6 +1032,29 @@ mod tests {
         );
         assert!(
             help("milestones[0].done").contains("leave the field out"),
+            "{helps:?}"
+        );
+        // A decimal comma is turned into a point, never dropped: 7,9 is not 79.
+        let decimal = diagnose(
+            RecordKind::Engagement,
+            "success:\n  metrics:\n    - id: x\n      name: X\n      baseline: 14,5\n      target: 9\n      measurements:\n        - { date: 2026-10-30, value: 7,9 }\n",
+        );
+        let helps: Vec<(&str, &str)> = decimal
+            .iter()
+            .map(|d| (d.path.as_deref().unwrap_or_default(), d.help.as_str()))
+            .collect();
+        assert!(
+            helps.contains(&(
+                "success.metrics[0].baseline",
+                "write the decimal number with a point, as 14.5"
+            )),
+            "{helps:?}"
+        );
+        assert!(
+            helps.contains(&(
+                "success.metrics[0].measurements[0].9",
+                "a comma inside `{ }` separates fields: write a decimal number with a point, as 7.9"
+            )),
             "{helps:?}"
         );
         let merged = diagnose(
