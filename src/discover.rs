@@ -57,6 +57,10 @@ pub struct Inventory {
     /// Files named almost `client.yaml` (`client.yml`, `Client.yaml`), by
     /// relative path: why a folder may be no client folder.
     pub near_client_files: Vec<String>,
+    /// Files named almost like an engagement (`plan.MD`, `plan.markdown`),
+    /// by relative path: not read, since an engagement file ends in `.md`,
+    /// and said, so that no engagement leaves the reports unnoticed.
+    pub near_markdown_files: Vec<String>,
     /// The records folder itself holds `client.yaml`: it is no client
     /// folder (it has no slug), which is why files beside it are under none.
     pub root_client_file: bool,
@@ -225,6 +229,11 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
         if entry.depth() > 0 && is_near_client_file_name(&name) {
             inventory.near_client_files.push(relative(root, path));
         }
+        // Only under a client folder: elsewhere such a file is most likely
+        // documentation.
+        if is_near_markdown_name(&name) && !file_type.is_dir() && !client_stack.is_empty() {
+            inventory.near_markdown_files.push(relative(root, path));
+        }
         // Only `README.md` as FORMAT.md spells it: `readme.md` is a valid
         // engagement slug (its errors say how to have it skipped).
         if !is_markdown_name(&name) || name == "README.md" {
@@ -289,6 +298,28 @@ pub fn is_readme_near_miss(file: &str) -> bool {
 
 /// What to do with such a file, for the help of the errors it gets.
 pub const README_NEAR_MISS_HELP: &str = "only a file named exactly `README.md` is skipped: rename this one `README.md` if it holds notes, not an engagement";
+
+/// `plan.MD`, `plan.markdown`, `plan.md.txt`: Markdown files an editor or
+/// another tool named otherwise than `.md`.
+fn is_near_markdown_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    !is_markdown_name(name)
+        && lower != "readme.md"
+        && [".md", ".markdown", ".mdown", ".mkd", ".md.txt"]
+            .iter()
+            .any(|ending| lower.len() > ending.len() && lower.ends_with(ending))
+}
+
+/// The name an almost-Markdown file would be read under.
+pub fn markdown_name_for(file: &str) -> String {
+    let lower = file.to_ascii_lowercase();
+    let ending = [".md.txt", ".markdown", ".mdown", ".mkd", ".md"]
+        .iter()
+        .find(|ending| lower.ends_with(*ending))
+        .map_or(0, |ending| ending.len());
+    let name = file.rsplit('/').next().unwrap_or(file);
+    format!("{}.md", &name[..name.len() - ending.min(name.len())])
+}
 
 fn is_markdown_name(name: &str) -> bool {
     name.len() > 3 && name.ends_with(".md")

@@ -182,6 +182,12 @@ fn open_repository(
                 unread.file, unread.what
             ));
         }
+        for file in &repo.inventory.near_markdown_files {
+            say(&format!(
+                "note: `{file}` was not read: an engagement file's name ends in `.md`; rename it `{}` if it is one",
+                discover::markdown_name_for(file)
+            ));
+        }
     }
     if common.verbose {
         say(&format!(

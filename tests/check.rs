@@ -2865,6 +2865,36 @@ fn links_and_folders_named_as_records_are_said_to_be_left_unread() {
 }
 
 #[test]
+fn an_engagement_saved_as_md_in_capitals_or_markdown_is_said_to_be_left_unread() {
+    let dir = fixture_copy("witness");
+    let engagement = std::fs::read_dir(dir.path().join("acme-logistics"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .unwrap();
+    let text = std::fs::read(&engagement).unwrap();
+    write(dir.path(), "acme-logistics/renewal.MD", &text);
+    write(dir.path(), "acme-logistics/pilot.markdown", &text);
+    // Outside a client folder such a file is documentation: nothing said.
+    write(dir.path(), "CHANGES.markdown", b"# Changes\n");
+    let run = check(dir.path(), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for (file, name) in [
+        ("acme-logistics/renewal.MD", "renewal.md"),
+        ("acme-logistics/pilot.markdown", "pilot.md"),
+    ] {
+        assert!(
+            run.stderr.contains(&format!(
+                "note: `{file}` was not read: an engagement file's name ends in `.md`; rename it `{name}` if it is one"
+            )),
+            "{file}: {}",
+            run.stderr
+        );
+    }
+    assert!(!run.stderr.contains("CHANGES"), "{}", run.stderr);
+}
+
+#[test]
 fn bad_input_hidden_folders_are_not_read() {
     let r = check_both(&fixture("hidden-folders"));
     r.assert_code(0);
