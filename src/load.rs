@@ -386,19 +386,26 @@ fn typed<T: DeserializeOwned>(
     let record = if shape.unusable {
         None
     } else {
-        let value =
-            if shape.prune.is_empty() && shape.dropped.is_empty() && shape.replaced.is_empty() {
-                root.to_value()
-            } else {
-                let mut pruned = root.clone();
-                pruned.remove_entries(&shape.prune);
-                pruned.remove_items(&shape.dropped);
-                for &key in &shape.replaced {
-                    // Any valid word serves: the rules run with every status.
-                    pruned.set_text(key, if key == "status" { "active" } else { "" });
-                }
-                pruned.to_value()
-            };
+        let value = if shape.prune.is_empty()
+            && shape.dropped.is_empty()
+            && shape.replaced.is_empty()
+            && shape.spelled.is_empty()
+        {
+            root.to_value()
+        } else {
+            let mut pruned = root.clone();
+            // First, while every path still leads where it did.
+            for path in &shape.spelled {
+                pruned.respell_at(path, &source.text);
+            }
+            pruned.remove_entries(&shape.prune);
+            pruned.remove_items(&shape.dropped);
+            for &key in &shape.replaced {
+                // Any valid word serves: the rules run with every status.
+                pruned.set_text(key, if key == "status" { "active" } else { "" });
+            }
+            pruned.to_value()
+        };
         match serde_yaml::from_value::<T>(value) {
             Ok(record) => Some(record),
             Err(error) => {
@@ -466,6 +473,24 @@ mod tests {
         assert!(out.is_empty(), "{out:?}");
         assert_eq!(loaded.record.as_ref().unwrap().title.as_str(), "T");
         assert_eq!(loaded.body(), "Body\n");
+    }
+
+    #[test]
+    fn bare_numbers_and_words_in_text_fields_are_read_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "e.md",
+            b"---\r\ntitle: 1.10\r\nstatus: prospect\r\nowner: 007\r\ntags: [2.50, TRUE, 1e3, 0x1F, 12]\r\n---\r\n",
+        );
+        let mut out = Vec::new();
+        let loaded = engagement(dir.path(), "e.md", &mut out).unwrap();
+        assert!(out.is_empty(), "{out:?}");
+        let record = loaded.record.unwrap();
+        assert_eq!(record.title.as_str(), "1.10");
+        assert_eq!(record.owner.as_str(), "007");
+        let tags: Vec<&str> = record.tags.iter().map(|t| t.as_str()).collect();
+        assert_eq!(tags, ["2.50", "TRUE", "1e3", "0x1F", "12"]);
     }
 
     #[test]

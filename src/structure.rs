@@ -46,6 +46,9 @@ pub struct Outcome {
     /// engagement, `name` of a client): the rest of the record is read with
     /// the placeholder, and the rules say nothing that depends on it.
     pub replaced: Vec<&'static str>,
+    /// Bare numbers and `true`/`false` where text is asked for: the record reads them as written (`title: 1.10` is "1.10",
+    /// not the number 1.1 printed back).
+    pub spelled: Vec<Vec<OwnedStep>>,
     /// The record as a whole is of a wrong type (front matter that is a
     /// list): it cannot be read until it is fixed.
     pub unusable: bool,
@@ -83,6 +86,7 @@ pub fn check(
         sections: Vec::new(),
         replaceable: replaceable(kind),
         replaced: Vec::new(),
+        spelled: Vec::new(),
     };
     walker.check(root, schema.root, root_pos);
     let unusable = walker.unusable > 0;
@@ -90,12 +94,14 @@ pub fn check(
     let dropped = std::mem::take(&mut walker.dropped);
     let sections = std::mem::take(&mut walker.sections);
     let replaced = std::mem::take(&mut walker.replaced);
+    let spelled = std::mem::take(&mut walker.spelled);
     Outcome {
         clean: out.len() == before,
         prune,
         dropped,
         sections,
         replaced,
+        spelled,
         unusable,
     }
 }
@@ -278,6 +284,7 @@ struct Walker<'n, 'o> {
     sections: Vec<Vec<OwnedStep>>,
     replaceable: &'static [&'static str],
     replaced: Vec<&'static str>,
+    spelled: Vec<Vec<OwnedStep>>,
 }
 
 impl<'n> Walker<'n, '_> {
@@ -326,6 +333,13 @@ impl<'n> Walker<'n, '_> {
         if !self.type_matches(node, id) {
             self.wrong_type(node, id);
             return;
+        }
+        if matches!(
+            node.kind,
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_)
+        ) && shape.types.as_ref().is_some_and(|t| t.contains(&"string"))
+        {
+            self.spelled.push(owned(&self.path));
         }
         if let Some(allowed) = &shape.words {
             self.check_word(node, allowed);

@@ -282,6 +282,16 @@ impl Node {
         }
     }
 
+    /// Turns the bare number or boolean at `path` into the text `source`
+    /// spells it with (see `spelling`).
+    pub fn respell_at(&mut self, path: &[OwnedStep], source: &str) {
+        if let Some(node) = descend_mut(self, path)
+            && let Some(text) = spelling(source, node.pos, &node.kind)
+        {
+            node.kind = NodeKind::Str(text);
+        }
+    }
+
     /// The same tree as a serde_yaml value, for typed deserialization. Null
     /// entries are left out so that `wins:` reads as "no wins".
     pub fn to_value(&self) -> Value {
@@ -975,6 +985,24 @@ fn count_nodes(node: &Node) -> usize {
         NodeKind::Map(entries) => 1 + entries.iter().map(|e| count_nodes(&e.value)).sum::<usize>(),
         _ => 1,
     }
+}
+
+/// A bare number or boolean as the record's `source` spells it at `pos`
+/// (`1.10`, `007`, `TRUE`), when the text there reads as `kind`.
+pub fn spelling(source: &str, pos: Pos, kind: &NodeKind) -> Option<String> {
+    let line = source
+        .split('\n')
+        .nth((pos.line as usize).checked_sub(1)?)?;
+    let text: String = line
+        .chars()
+        .skip((pos.column as usize).checked_sub(1)?)
+        .take(pos.len as usize)
+        .collect();
+    let same = match (resolve_plain(&text), kind) {
+        (NodeKind::Float(a), NodeKind::Float(b)) => a.to_bits() == b.to_bits(),
+        (found, kind) => found == *kind,
+    };
+    same.then_some(text)
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar.
