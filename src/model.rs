@@ -167,6 +167,10 @@ impl JsonSchema for Date {
     }
 }
 
+/// A slug (`days-to-close`), as the schema states it; the structural check
+/// knows a slug field by it.
+pub const SLUG_PATTERN: &str = r"^[a-z0-9][a-z0-9-]*$";
+
 /// Free text, read as Markdown. A bare number or boolean (`title: 2026`) is
 /// taken as the text it spells, as a person writing YAML would expect.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -399,7 +403,7 @@ pub struct Success {
 #[serde(deny_unknown_fields)]
 pub struct Metric {
     /// A slug, unique in the engagement.
-    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9-]*$"))]
+    #[schemars(regex(pattern = SLUG_PATTERN))]
     pub id: Text,
     pub name: Text,
     pub unit: Option<Text>,

@@ -136,6 +136,10 @@ struct Shape {
     /// `format: uint32`.
     uint32: bool,
     minimum: Option<f64>,
+    /// `exclusiveMinimum`: a weight must be above 0.
+    above: Option<f64>,
+    /// The slug pattern (`model::SLUG_PATTERN`): a metric's id.
+    slug: bool,
 }
 
 #[derive(Default)]
@@ -257,6 +261,8 @@ impl Compiler {
             date: format == Some("date"),
             uint32: format == Some("uint32"),
             minimum: schema.get("minimum").and_then(Value::as_f64),
+            above: schema.get("exclusiveMinimum").and_then(Value::as_f64),
+            slug: schema.get("pattern").and_then(Value::as_str) == Some(crate::model::SLUG_PATTERN),
         };
         id
     }
@@ -376,6 +382,14 @@ impl<'n> Walker<'n, '_> {
                     "write the date as YYYY-MM-DD, for example 2026-05-01, and check that the day exists in that month"
                 };
                 self.push(rules::INVALID_VALUE, node.pos, message, help.into());
+            }
+            NodeKind::Str(text) if shape.slug && !crate::rules::repository::is_slug(text) => {
+                self.push(
+                    rules::INVALID_VALUE,
+                    node.pos,
+                    format!("metric id `{text}` is not a slug"),
+                    "use lowercase letters, digits and dashes, such as `days-to-close`".into(),
+                );
             }
             NodeKind::Int(_) | NodeKind::Float(_) => self.check_number(node, shape),
             _ => {}
@@ -616,6 +630,16 @@ impl<'n> Walker<'n, '_> {
                 node.pos,
                 format!("{value} is below the least allowed value, {minimum}"),
                 format!("use a number of at least {minimum}"),
+            );
+        }
+        if let Some(above) = shape.above
+            && value <= above
+        {
+            self.push(
+                rules::INVALID_VALUE,
+                node.pos,
+                format!("this metric has weight {value}; a weight must be above {above}"),
+                "use a positive weight (the default is 1), or remove `weight:`".into(),
             );
         }
         if shape.uint32 && value > f64::from(u32::MAX) {

@@ -2462,6 +2462,55 @@ fn a_broken_list_item_leaves_the_rest_of_the_record_checked() {
 }
 
 #[test]
+fn every_wrong_value_in_the_metrics_is_reported_in_one_run() {
+    // A beginner's first metrics: each line below is its own mistake, and
+    // the first two sit in one metric, the last two in another.
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            ("    - id: days-to-close\n", "    - id: Days To Close\n"),
+            ("      baseline: 45", "      baseline: 45 days"),
+            (
+                "      measurements:\n        - { date: 2026-05-01, value: 30 }",
+                "      measurements:\n        - { date: 2026-05-01, value: 30 }\n    - id: win-rate\n      name: Win rate\n      baseline: 20\n      target: 30\n      weight: 0\n      measurements:\n        - { date: 2026-09-31, value: 25 }",
+            ),
+        ],
+    ));
+    r.assert_code(1);
+    let found: Vec<(&str, u64, &str)> = r
+        .diags
+        .iter()
+        .filter(|d| d.severity == "error")
+        .map(|d| {
+            (
+                d.rule.as_str(),
+                d.line,
+                d.path.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("invalid-value", 26, "success.metrics[0].id"),
+            ("invalid-value", 29, "success.metrics[0].baseline"),
+            ("invalid-value", 38, "success.metrics[1].weight"),
+            (
+                "invalid-value",
+                40,
+                "success.metrics[1].measurements[0].date"
+            ),
+        ],
+        "{}",
+        r.listing()
+    );
+    says(&r.diags[0], &["`Days To Close` is not a slug"]);
+    // The win names `days-to-close`, the id the writer meant: the metric
+    // is left out, and nothing is said of the reference to it.
+    r.none_of("unknown-reference");
+}
+
+#[test]
 fn a_section_with_a_required_field_wrong_is_left_out_and_the_rest_checked() {
     let r = check_engagement(&edit(
         BASELINE,

@@ -187,16 +187,6 @@ fn ids(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, metric) in metrics_of(e).iter().enumerate() {
         let id = metric.id.as_str();
-        if !crate::rules::repository::is_slug(id) {
-            out.push(
-                ctx.at(
-                    rules::INVALID_VALUE,
-                    &[K("success"), K("metrics"), I(i), K("id")],
-                    format!("metric id `{id}` is not a slug"),
-                )
-                .help("use lowercase letters, digits and dashes, such as `days-to-close`"),
-            );
-        }
         if let Some(first) = seen.insert(id, i) {
             out.push(
                 ctx.at(
@@ -347,21 +337,6 @@ fn metrics(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .help("agree a target that differs from the baseline"),
-            );
-        }
-        if let Some(weight) = metric.weight
-            && weight <= 0.0
-        {
-            out.push(
-                ctx.at(
-                    rules::INVALID_VALUE,
-                    &at("weight"),
-                    format!(
-                        "metric `{}` has weight {weight}; a weight must be above 0",
-                        metric.id
-                    ),
-                )
-                .help("use a positive weight (the default is 1), or remove `weight:`"),
             );
         }
         for (j, measurement) in metric.measurements.iter().enumerate() {
