@@ -190,9 +190,9 @@ pub struct NewEngagementArgs {
     /// The engagement's title as the client knows it.
     #[arg(long)]
     pub title: String,
-    /// Who answers for it on our side.
-    #[arg(long, default_value = "Your Name")]
-    pub owner: String,
+    /// Who answers for it on our side (else "Your Name", to fill in).
+    #[arg(long)]
+    pub owner: Option<String>,
     /// The records folder.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,

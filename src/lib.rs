@@ -1137,7 +1137,7 @@ fn init(args: &InitArgs) -> u8 {
     let created = scaffold::create_all(&args.dir, &scaffold::init_files(today));
     report_created(
         created,
-        "next: edit commonthread.yaml, then run `commonthread check` and `commonthread build`",
+        "next: write your practice's name in `practice:` in commonthread.yaml (it heads every report), then run `commonthread check` and `commonthread build`",
     )
 }
 
@@ -1168,10 +1168,6 @@ fn new_client(args: &NewClientArgs) -> u8 {
             args.slug
         ));
     }
-    let today = match today() {
-        Ok(date) => date,
-        Err(code) => return code,
-    };
     // A near miss of a client that exists is more likely a slip than a new
     // client: say so, and go on (the slug may be meant).
     let clients = client_folders(&args.dir);
@@ -1185,7 +1181,7 @@ fn new_client(args: &NewClientArgs) -> u8 {
     }
     let file = scaffold::NewFile {
         path: std::path::Path::new(&args.slug).join(discover::CLIENT_FILE),
-        text: scaffold::client_yaml(&args.name, today),
+        text: scaffold::client_yaml(&args.name),
     };
     let next = format!(
         "next: `commonthread new engagement {} SLUG --title \"...\"`",
@@ -1201,7 +1197,11 @@ fn new_engagement(args: &NewEngagementArgs) -> u8 {
     if args.title.trim().is_empty() {
         return cannot_run("give the engagement a title with `--title \"Sales cycle redesign\"`");
     }
-    if args.owner.trim().is_empty() {
+    if args
+        .owner
+        .as_deref()
+        .is_some_and(|owner| owner.trim().is_empty())
+    {
         return cannot_run(
             "give the engagement an owner with `--owner \"Dana Whitfield\"`, or leave the option out to fill it in later",
         );
@@ -1248,12 +1248,18 @@ fn new_engagement(args: &NewEngagementArgs) -> u8 {
     };
     let file = scaffold::NewFile {
         path: std::path::Path::new(&args.client).join(format!("{}.md", args.slug)),
-        text: scaffold::engagement_md(&args.title, &args.owner, today),
+        text: scaffold::engagement_md(
+            &args.title,
+            args.owner.as_deref().unwrap_or(scaffold::OWNER_PLACEHOLDER),
+            today,
+        ),
     };
-    report_created(
-        scaffold::create_all(&args.dir, &[file]),
-        "next: fill it in, then run `commonthread check`",
-    )
+    let next = if args.owner.is_some() {
+        "next: fill it in, then run `commonthread check`"
+    } else {
+        "next: fill it in (`owner:` says \"Your Name\" until you write who answers for it; it shows on the client's report), then run `commonthread check`"
+    };
+    report_created(scaffold::create_all(&args.dir, &[file]), next)
 }
 
 /// The client folders directly in `dir` (those with a client.yaml).

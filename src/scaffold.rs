@@ -75,11 +75,13 @@ fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("a string always serializes")
 }
 
-pub fn client_yaml(name: &str, since: Date) -> String {
+/// A new client's file. `since:` is left blank: the day the file is made
+/// is seldom the day they became a client, and the page shows it.
+pub fn client_yaml(name: &str) -> String {
     format!(
         "# A client of the practice. The folder's name is the client's slug.\n\
          name: {name}\n\
-         since: {since}          # client since\n\
+         since:                    # client since, YYYY-MM-DD (shown on their report)\n\
          industry:                 # optional, such as Freight\n\
          contacts:                 # the people we work with\n\
          #  - name: Priya Raman\n\
@@ -89,6 +91,9 @@ pub fn client_yaml(name: &str, since: Date) -> String {
         name = quoted(name),
     )
 }
+
+/// The owner a new engagement gets without `--owner`.
+pub const OWNER_PLACEHOLDER: &str = "Your Name";
 
 pub fn engagement_md(title: &str, owner: &str, start: Date) -> String {
     let end = start.plus_days(91);
@@ -130,11 +135,11 @@ success:                # success agreed as numbers
   #    measurements:
   #      - {{ date: YYYY-MM-DD, value: 30 }}
 
-milestones:             # the path A, B, C, D
-  - id: A
-    title: First step
-    due: {first_due}
-    outcome: What the client will have once this step is done.
+milestones: []          # the path A, B, C, D
+#  - id: A
+#    title: Map the current sales cycle
+#    due: {first_due}
+#    outcome: What the client will have once this step is done.
 
 updates:
   cadence_days: 14      # how often we promised an update
@@ -166,8 +171,8 @@ concerns: []
 #   refund: none        # none | partial | full (partial and full need refund_reason)
 
 internal_notes:         # for the practice's eyes only
+# Below the closing `---`: notes in Markdown, shown in the client's report.
 ---
-Notes about the engagement, in Markdown. They appear in the client's report.
 "#,
         title = quoted(title),
         owner = quoted(owner),
@@ -226,13 +231,24 @@ pub fn init_files(today: Date) -> Vec<NewFile> {
         NewFile { path: "commonthread.yaml".into(), text: config_yaml("Your Practice") },
         NewFile { path: ".gitignore".into(), text: GITIGNORE.into() },
         NewFile { path: ".github/workflows/reports.yml".into(), text: WORKFLOW.into() },
-        NewFile { path: "example-client/client.yaml".into(), text: client_yaml("Example Client", today) },
+        NewFile { path: "example-client/client.yaml".into(), text: client_yaml("Example Client") },
         NewFile {
             path: "example-client/first-engagement.md".into(),
-            text: engagement_md("First engagement", "Your Name", today).replace(
-                "  decision:             # accept | reframe | decline\n  decided:              # YYYY-MM-DD",
-                &format!("  decision: accept      # accept | reframe | decline\n  decided: {today}"),
-            ),
+            // The example shows a first milestone and notes in place.
+            text: engagement_md("First engagement", OWNER_PLACEHOLDER, today)
+                .replace(
+                    "  decision:             # accept | reframe | decline\n  decided:              # YYYY-MM-DD",
+                    &format!("  decision: accept      # accept | reframe | decline\n  decided: {today}"),
+                )
+                .replace(
+                    "milestones: []          # the path A, B, C, D\n#  - id: A\n#    title: Map the current sales cycle\n#    due: ",
+                    "milestones:             # the path A, B, C, D\n  - id: A\n    title: First step\n    due: ",
+                )
+                .replace(
+                    "\n#    outcome: What the client will have",
+                    "\n    outcome: What the client will have",
+                )
+                + "Notes about the engagement, in Markdown. They appear in the client's report.\n",
         },
     ]
 }

@@ -161,6 +161,64 @@ fn new_client_and_engagement_scaffold_files_that_pass_check() {
 }
 
 #[test]
+fn a_scaffold_taken_active_as_it_is_puts_no_starter_text_on_the_client_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let new = |args: &[&str]| {
+        let mut all = vec!["new"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--dir", dir]);
+        let (code, _, stderr) = run(&all);
+        assert_eq!(code, 0, "{stderr}");
+        stderr
+    };
+    new(&["client", "acme", "--name", "Acme"]);
+    let said = new(&["engagement", "acme", "pilot", "--title", "Pilot"]);
+    // Without `--owner` the placeholder is named at once.
+    assert!(said.contains("`owner:` says \"Your Name\""), "{said}");
+    new(&[
+        "engagement",
+        "acme",
+        "renewal",
+        "--title",
+        "Renewal",
+        "--owner",
+        "Dana Whitfield",
+    ]);
+    // Taken straight to active, as a hurried user would.
+    for slug in ["pilot", "renewal"] {
+        let path = tmp.path().join(format!("acme/{slug}.md"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("status: prospect", "status: active")
+            .replace("  decision:             #", "  decision: accept      #");
+        std::fs::write(&path, text).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let (code, _, stderr) = run(&[
+        "build",
+        dir,
+        "--out",
+        out.to_str().unwrap(),
+        "--audience",
+        "client",
+        "--as-of",
+        "2026-11-16",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let page = std::fs::read_to_string(out.join("acme/index.html")).unwrap();
+    for starter in [
+        "First step",
+        "What the client will have once this step is done",
+        "Notes about the engagement",
+        "client since",
+    ] {
+        assert!(!page.contains(starter), "{starter:?} on the client page");
+    }
+    assert!(page.contains("Dana Whitfield"));
+}
+
+#[test]
 fn new_refuses_bad_slugs_existing_files_and_unknown_clients() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_str().unwrap();
