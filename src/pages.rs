@@ -107,7 +107,7 @@ pub fn render_client(
         .map(|e| figures::engagement(&e.record, as_of, repo.settings, &e.tree))
         .collect();
     let mut pages = 0;
-    // "What changed since REV", per engagement (None without --since).
+    // "Recorded since" REV, per engagement (None without --since).
     let changes: Vec<Option<view::ChangesView>> = unit
         .engagements
         .iter()

@@ -194,7 +194,7 @@ pub struct EngagementSection {
     pub changes: Option<ChangesView>,
 }
 
-/// "What changed since REV": the list for the client update e-mail.
+/// "Recorded since" the day of REV: the list for the client update e-mail.
 #[derive(Clone, Debug, Serialize)]
 pub struct ChangesView {
     /// The revision as the user wrote it.
