@@ -463,7 +463,10 @@ fn updates(e: &Engagement, first: Date, last: Date, settings: Settings) -> Updat
         .map_or(from, |d| d.min(from));
     let mut previous = before;
     let mut longest = 0;
-    for date in dates.iter().copied().chain(std::iter::once(until)) {
+    // An engagement that ended before the quarter (listed for a review held
+    // in it) had no silence in it: its last one is the last quarter's.
+    let end_of_period = Some(until).filter(|until| *until >= first);
+    for date in dates.iter().copied().chain(end_of_period) {
         longest = longest.max(date.days_since(previous));
         previous = previous.max(date);
     }

@@ -320,8 +320,10 @@ fn a_review_held_after_the_end_counts_in_the_quarter_it_was_held() {
     assert_eq!(stock["refund"], "partial");
     assert_eq!(stock["next_offer"], "Cycle counting");
     assert_eq!(q3["totals"]["refunds"], 2);
-    // Nothing else of it happened in Q3.
+    // Nothing else of it happened in Q3: its last silence (from the start
+    // on 5 Jan to its end on 30 Jun, no update logged) was Q2's.
     assert_eq!(stock["updates"]["expected"], 0);
+    assert_eq!(stock["updates"]["longest_gap_days"], 0, "{stock}");
     assert_eq!(stock["milestones_missed"].as_array().unwrap().len(), 0);
     // Q4 has nothing of it.
     let q4 = audit_with(&extra, "2026-Q4", "2026-11-16");
