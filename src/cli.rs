@@ -217,8 +217,9 @@ pub enum SchemaKind {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The rule's name, such as `milestone-overdue`.
-    pub rule: String,
+    /// The rule's name, such as `milestone-overdue`; without it, every rule
+    /// is listed with when it fires.
+    pub rule: Option<String>,
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {

@@ -64,6 +64,9 @@ pub struct Inventory {
     /// The records folder itself holds `client.yaml`: it is no client
     /// folder (it has no slug), which is why files beside it are under none.
     pub root_client_file: bool,
+    /// ... and the folder above it holds `commonthread.yaml`: most likely a
+    /// client folder was checked by mistake.
+    pub inside_records: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -190,6 +193,7 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
             let is_file = client_file.is_ok_and(|m| m.is_file());
             if entry.depth() == 0 {
                 inventory.root_client_file = is_file;
+                inventory.inside_records = is_file && is_records_folder_above(root);
             }
             let is_client = entry.depth() > 0 && is_file;
             if is_client && !utf8 {
@@ -271,6 +275,16 @@ pub fn discover(root: &Path, skip: &[PathBuf]) -> Inventory {
         });
     }
     inventory
+}
+
+/// Whether the folder above `dir` holds `commonthread.yaml`. (Client
+/// folders beside `dir` would say so too, but are no proof: a folder of
+/// unrelated copies looks the same.)
+fn is_records_folder_above(dir: &Path) -> bool {
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    absolute
+        .parent()
+        .is_some_and(|parent| parent.join(CONFIG_FILE).is_file())
 }
 
 /// `client.yml`, `Client.yaml`, `clients.yaml`, `client.yaml.txt`: what

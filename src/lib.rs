@@ -1289,15 +1289,23 @@ fn schema(args: &SchemaArgs) -> u8 {
 }
 
 fn explain(args: &ExplainArgs) -> u8 {
-    let Some(rule) = rules::find(&args.rule) else {
-        let hint = match rules::closest(&args.rule) {
+    let Some(asked) = &args.rule else {
+        return match print_out(&rule_list()) {
+            Ok(()) => EXIT_OK,
+            Err(code) => code,
+        };
+    };
+    let Some(rule) = rules::find(asked) else {
+        let hint = match rules::closest(asked) {
             Some(near) => format!("; did you mean `{near}`?"),
             None => {
                 let names: Vec<&str> = rules::RULES.iter().map(|rule| rule.name).collect();
                 format!("; the rules are: {}", names.join(", "))
             }
         };
-        return cannot_run(&format!("there is no rule `{}`{hint}", args.rule));
+        return cannot_run(&format!(
+            "there is no rule `{asked}`{hint} (`commonthread explain` lists them all)"
+        ));
     };
     let kind = match rule.kind {
         rules::RuleKind::Error => "error (the records are wrong; its level cannot be changed)",
@@ -1316,6 +1324,37 @@ fn explain(args: &ExplainArgs) -> u8 {
         Ok(()) => EXIT_OK,
         Err(code) => code,
     }
+}
+
+/// Every rule, errors then warnings, each with when it fires.
+fn rule_list() -> String {
+    let mut text = String::new();
+    for (kind, heading) in [
+        (rules::RuleKind::Error, "Errors (the records are wrong):"),
+        (
+            rules::RuleKind::Warning,
+            "Warnings (good practice; set their level in commonthread.yaml under `rules:`):",
+        ),
+    ] {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(heading);
+        text.push('\n');
+        let of_kind = rules::RULES.iter().filter(|rule| rule.kind == kind);
+        let width = of_kind
+            .clone()
+            .map(|rule| rule.name.len())
+            .max()
+            .unwrap_or(0);
+        for rule in of_kind {
+            text.push_str(&format!("  {:width$}  {}\n", rule.name, rule.when));
+        }
+    }
+    text.push_str(
+        "\n`commonthread explain RULE` says why a rule exists and how to fix what it finds.\n",
+    );
+    text
 }
 
 fn cannot_run(message: &str) -> u8 {

@@ -2980,6 +2980,26 @@ fn bad_input_client_yaml_at_the_records_root_is_explained() {
 }
 
 #[test]
+fn bad_input_a_client_folder_checked_by_mistake_is_explained() {
+    let dir = repo(&[
+        ("commonthread.yaml", "practice: Northwind Advisory\n"),
+        ("acme-logistics/client.yaml", "name: Acme Logistics\n"),
+        ("acme-logistics/2026-sales-cycle.md", BASELINE),
+    ]);
+    // `cd acme-logistics && commonthread check`, one folder too deep.
+    let r = check_json(&dir.path().join("acme-logistics"), &[]);
+    r.assert_code(1);
+    let d = r.one("no-client", "2026-sales-cycle.md");
+    assert!(
+        d.help.contains(
+            "run `commonthread check` there, or give it as the folder (`commonthread check ..`)"
+        ),
+        "{}",
+        r.listing()
+    );
+}
+
+#[test]
 fn bad_input_only_readme_md_spelt_so_is_skipped() {
     // `readme.md` is a valid engagement slug: it is read as one, and its
     // error says how to have it skipped.

@@ -356,6 +356,19 @@ fn explain_knows_every_rule_and_suggests_the_closest() {
             rule.name
         );
     }
+    // Without a rule (the help of a misspelt level points here): every rule
+    // on a line of its own, with when it fires.
+    let (code, stdout, _) = run(&["explain"]);
+    assert_eq!(code, 0);
+    for rule in commonthread::rules::RULES {
+        assert!(
+            stdout
+                .lines()
+                .any(|line| line.trim_start().starts_with(rule.name) && line.ends_with(rule.when)),
+            "{} missing: {stdout}",
+            rule.name
+        );
+    }
 }
 
 /// A repository big enough for a progress bar: 150 clients, 600 engagements.

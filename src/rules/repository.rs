@@ -128,6 +128,9 @@ pub fn check(inventory: &Inventory, out: &mut Vec<Diagnostic>) {
                 (None, Some(near)) => format!(
                     "`{near}` is not read as a client file: rename it `client.yaml`"
                 ),
+                (None, None) if inventory.inside_records && !file.contains('/') => {
+                    "the folder checked is a client folder of the records folder above it: run `commonthread check` there, or give it as the folder (`commonthread check ..`)".to_owned()
+                }
                 (None, None) if inventory.root_client_file && !file.contains('/') => {
                     "the records folder itself is no client folder, even with a `client.yaml`: make a folder named for the client (its slug), and move `client.yaml` and the engagements into it".to_owned()
                 }
@@ -189,9 +192,9 @@ pub fn check_config(config: &Config, tree: &Node, file: &str, out: &mut Vec<Diag
             None => (
                 format!("there is no rule `{name}`"),
                 match rules::closest(name) {
-                    Some(near) => format!(
-                        "did you mean `{near}`? `commonthread explain RULE` lists what each rule does"
-                    ),
+                    Some(near) => {
+                        format!("did you mean `{near}`? `commonthread explain` lists every rule")
+                    }
                     None => "see FORMAT.md for the warning rules".to_owned(),
                 },
             ),
