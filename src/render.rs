@@ -49,6 +49,8 @@ pub struct Renderer {
     /// What in the templates folder would break a page's promises (a
     /// script, a request to another host, the stylesheet left out).
     risks: Vec<String>,
+    /// Each template's text by name, to explain a rendering error.
+    texts: Vec<(String, String)>,
 }
 
 /// A file in the templates folder whose name is not a built-in template's.
@@ -160,6 +162,7 @@ impl Renderer {
             built_in_templates,
             unused,
             risks,
+            texts: sources,
         })
     }
 
@@ -203,8 +206,32 @@ impl Renderer {
         let mut page = Vec::with_capacity(PAGE_CAPACITY);
         self.tera
             .render_to(template, &context, &mut page)
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| self.explain_render_error(&e, view))?;
         String::from_utf8(page).map_err(|e| e.to_string())
+    }
+
+    /// A rendering error's report, with a line of help when the page's
+    /// context says what a template named wrongly.
+    fn explain_render_error<T: Serialize>(&self, error: &tera::Error, view: &T) -> String {
+        let report = describe(error);
+        let tera::ErrorKind::RenderingError(rendering) = error.kind() else {
+            return report;
+        };
+        if rendering.message() != "Tried to render a variable that is undefined" {
+            return report;
+        }
+        let help = self
+            .texts
+            .iter()
+            .find(|(name, _)| name == rendering.filename())
+            .zip(serde_json::to_value(view).ok())
+            .and_then(|((_, text), context)| {
+                hints::for_undefined(text, rendering.span().range.start, &context)
+            });
+        match help {
+            Some(help) => format!("{}\n  = help: {help}", report.trim_end()),
+            None => report,
+        }
     }
 
     /// The stylesheet cut to what the page uses, and no hidden controls.

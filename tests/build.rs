@@ -1278,6 +1278,21 @@ fn a_template_naming_a_field_that_does_not_exist_is_an_error_at_its_line() {
     // What the template may use instead is listed.
     assert!(stderr.contains("title"), "{stderr}");
     assert!(!out.exists(), "a failed build writes nothing");
+    // Given to a filter, as the built-in templates give every text, the
+    // name is found all the same (Tera points at the filter).
+    std::fs::write(
+        templates.join("scorecard.html"),
+        "{% extends \"base.html\" %}{% block content %}\n<p>{{ titel | label }}</p>{% endblock content %}",
+    )
+    .unwrap();
+    let (code, _, stderr) = build_samples_with(&templates, &out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--> scorecard.html:2:"), "{stderr}");
+    assert!(
+        stderr.contains("= help: `titel` is not defined: the variables of this page are `agreed`,"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `title`?"), "{stderr}");
 }
 
 /// A build killed with SIGKILL in the middle leaves the previous OUT

@@ -6,6 +6,8 @@
 //! closed in the wrong order. Reading the template's tags up to the error
 //! finds that tag and where it is.
 
+use serde_json::Value;
+
 /// Tags that open a body another tag closes, with that tag.
 const PAIRS: [(&str, &str); 6] = [
     ("if", "endif"),
@@ -161,6 +163,154 @@ pub(super) fn for_syntax_error(source: &str, message: &str, at: usize) -> Option
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    })
+}
+
+/// Help for "Tried to render a variable that is undefined", which Tera
+/// reports at the filter an undefined value was given to (`{{ titel |
+/// label }}`): the name before the filter, looked up in the page's
+/// `context`, with what is there instead.
+pub(super) fn for_undefined(source: &str, at: usize, context: &Value) -> Option<String> {
+    let before = source.get(..at)?;
+    let open = before.rfind("{{").max(before.rfind("{%"))?;
+    let expression = before[open + 2..].trim_end().strip_suffix('|')?.trim_end();
+    let path = expression
+        .rsplit(|c: char| c.is_whitespace() || matches!(c, '(' | ',' | '=' | '{' | '-'))
+        .next()?;
+    let steps: Vec<&str> = path.split('.').collect();
+    let is_name = |step: &&str| {
+        step.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && step.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if steps.is_empty() || !steps.iter().all(is_name) {
+        return None;
+    }
+    // A loop's variable stands for the first item of what it loops over;
+    // a name bound any other way (`set`, a component's parameter) is not
+    // in the context, and nothing can be said of it.
+    let first = steps[0];
+    let (mut value, mut shown) = match context.get(first) {
+        Some(found) => (found, first.to_owned()),
+        None => match loop_source(before, first) {
+            Some(over) => {
+                let (found, name) = resolve(context, before, &over, 0)?;
+                (found, format!("{name}[…]"))
+            }
+            None if binds(source, first) => return None,
+            None => {
+                let names = keys(context);
+                return Some(missing(first, "the variables of this page are", &names));
+            }
+        },
+    };
+    for step in &steps[1..] {
+        match value {
+            Value::Object(fields) => match fields.get(*step) {
+                Some(found) => {
+                    value = found;
+                    shown = format!("{shown}.{step}");
+                }
+                None => {
+                    let names = keys(value);
+                    return Some(missing(
+                        step,
+                        &format!("the fields of `{shown}` are"),
+                        &names,
+                    ));
+                }
+            },
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// "`titel` is not defined: the variables ... are a, b, c; did you mean
+/// `title`?"
+fn missing(name: &str, listed: &str, names: &[&str]) -> String {
+    let near = crate::suggest::closest(name, names.iter().copied())
+        .map(|near| format!("; did you mean `{near}`?"))
+        .unwrap_or_default();
+    let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    format!(
+        "`{name}` is not defined: {listed} {}{near}",
+        names.join(", ")
+    )
+}
+
+fn keys(value: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = value
+        .as_object()
+        .map(|fields| fields.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    names.retain(|name| *name != "stylesheet");
+    names.sort_unstable();
+    names
+}
+
+/// What `name` loops over in the innermost `{% for name in ... %}` of
+/// `before` (the template up to the error), as written.
+fn loop_source(before: &str, name: &str) -> Option<String> {
+    scan(before).tags.iter().rev().find_map(|tag| {
+        let rest = tag.words.strip_prefix("for")?.trim_start();
+        let (names, over) = rest.split_once(" in ")?;
+        let bound = names.split(',').map(str::trim).any(|n| n == name);
+        let over = over.split(|c: char| c.is_whitespace() || c == '|').next()?;
+        bound.then(|| over.to_owned())
+    })
+}
+
+/// The value a dotted path written in the template stands for, and its
+/// name: through loop variables, to the first item of each list.
+fn resolve<'v>(
+    context: &'v Value,
+    before: &str,
+    path: &str,
+    depth: usize,
+) -> Option<(&'v Value, String)> {
+    if depth > 8 {
+        return None;
+    }
+    let mut steps = path.split('.');
+    let first = steps.next()?;
+    let (mut value, mut shown) = match context.get(first) {
+        Some(found) => (found, first.to_owned()),
+        None => {
+            let over = loop_source(before, first)?;
+            let (found, name) = resolve(context, before, &over, depth + 1)?;
+            (found, format!("{name}[…]"))
+        }
+    };
+    for step in steps {
+        value = value.get(step)?;
+        shown = format!("{shown}.{step}");
+    }
+    // A loop's item: the first one stands for all.
+    let item = value.as_array()?.first()?;
+    Some((item, shown))
+}
+
+/// Whether the template binds `name` otherwise than in a loop: `set`, or a
+/// component's parameter.
+fn binds(source: &str, name: &str) -> bool {
+    scan(source).tags.iter().any(|tag| {
+        let words = tag.words;
+        let set = ["set ", "set_global "].iter().any(|start| {
+            words
+                .strip_prefix(start)
+                .is_some_and(|rest| first_word(rest.trim_start()).trim_end_matches('=') == name)
+        });
+        let parameter = words.strip_prefix("component ").is_some_and(|rest| {
+            rest.split_once('(').is_some_and(|(_, parameters)| {
+                parameters
+                    .split([',', ')', '='])
+                    .map(str::trim)
+                    .any(|parameter| parameter == name)
+            })
+        });
+        set || parameter
     })
 }
 
@@ -378,6 +528,53 @@ mod tests {
         assert_eq!(
             help.unwrap(),
             "`{% endif %}` cannot end the `{% for a in b %}` at line 1, column 45, which is still open: end that one first with `{% endfor %}`"
+        );
+    }
+
+    /// The help for an undefined value given to the filter `filter` in
+    /// `template`, with the page's context `context`.
+    fn undefined(template: &str, filter: &str, context: serde_json::Value) -> Option<String> {
+        let at = template.find(&format!("| {filter}")).expect("the filter") + 2;
+        super::for_undefined(template, at, &context)
+    }
+
+    #[test]
+    fn an_undefined_name_before_a_filter_is_named_with_what_there_is() {
+        let context = serde_json::json!({
+            "title": "T", "stylesheet": "", "page": { "as_of": "1 May" },
+            "metrics": [{ "name": "N", "id": "x" }]
+        });
+        assert_eq!(
+            undefined("<h1>{{ titel | label }}</h1>", "label", context.clone()).unwrap(),
+            "`titel` is not defined: the variables of this page are `metrics`, `page`, `title`; did you mean `title`?"
+        );
+        assert_eq!(
+            undefined("{{ page.asof | label }}", "label", context.clone()).unwrap(),
+            "`asof` is not defined: the fields of `page` are `as_of`; did you mean `as_of`?"
+        );
+        // Through a loop's variable, to the fields of the list's items.
+        assert_eq!(
+            undefined(
+                "{% for m in metrics %}{% if m.nmae | length > 0 %}x{% endif %}{% endfor %}",
+                "length",
+                context.clone()
+            )
+            .unwrap(),
+            "`nmae` is not defined: the fields of `metrics[…]` are `id`, `name`; did you mean `name`?"
+        );
+        // A name bound by `set` or a component's parameter is not in the
+        // context: nothing is said rather than something wrong.
+        assert_eq!(
+            undefined("{% set t = 1 %}{{ t | label }}", "label", context.clone()),
+            None
+        );
+        assert_eq!(
+            undefined(
+                "{% component card(c) %}{{ c.x | label }}{% endcomponent card %}",
+                "label",
+                context
+            ),
+            None
         );
     }
 
