@@ -337,6 +337,172 @@ fn first_tab(text: &str, line: usize, column: usize) -> Option<(usize, usize)> {
         })
 }
 
+/// A non-breaking space (U+00A0) in the indentation of a line, or right
+/// after a key's colon or a list's dash, on `line` (1-based) or up to three
+/// lines before it: YAML reads it as text, not space, and stumbles later.
+/// Its line and column (from 1).
+fn non_breaking_space(text: &str, line: usize) -> Option<(usize, usize)> {
+    let first = line.saturating_sub(3).max(1);
+    text.lines()
+        .enumerate()
+        .skip(first - 1)
+        .take(line + 1 - first)
+        .find_map(|(index, row)| {
+            let chars: Vec<char> = row.chars().collect();
+            let indent = chars.iter().take_while(|c| c.is_whitespace()).count();
+            let column = chars.iter().enumerate().position(|(at, &c)| {
+                c == '\u{a0}'
+                    && (at < indent
+                        || at.checked_sub(1).is_some_and(|before| {
+                            matches!(chars[before], ':' | '-')
+                                || (chars[before] == ' ' && before >= 1 && chars[before - 1] == ':')
+                        }))
+            })?;
+            Some((index + 1, column + 1))
+        })
+}
+
+/// What a scan error means, where it is clearer than the parser's words.
+struct Explained {
+    /// A better place (line and column, from 1), when the error's is not.
+    at: Option<(usize, usize)>,
+    message: String,
+    help: String,
+}
+
+const INDENTATION_HELP: &str = "line this up with the lines above it: the fields of one item start in the same column, and the items of a list (`- `) under one another";
+
+/// Quotes and indentation, the commonest slips after a missing colon.
+fn explain_scan_error(text: &str, scan: &saphyr_parser::ScanError) -> Option<Explained> {
+    let info = scan.info();
+    let marker = scan.marker();
+    let row = text
+        .lines()
+        .nth(marker.line().checked_sub(1)?)
+        .unwrap_or_default();
+    if let Some((line, column, key)) = unindented_block_text(text, marker.line()) {
+        return Some(Explained {
+            at: Some((line, column)),
+            message: format!(
+                "this line is not indented further than `{key}`, so it is not part of its text"
+            ),
+            help: format!(
+                "indent every line of that text further than `{key}`, such as by two spaces"
+            ),
+        });
+    }
+    if info.contains("trailing content after") {
+        // `title: 'Grove City's best week'`: the quote inside ended it.
+        let value_start = row.find(": ").map_or(0, |at| at + 2);
+        let quote = row[value_start..].trim_start().chars().next()?;
+        return match quote {
+            '\'' => Some(Explained {
+                at: None,
+                message: "the text in single quotes ends at the `'` before this".to_owned(),
+                help: "write a `'` inside single quotes twice (`''`), or put the text in double quotes".to_owned(),
+            }),
+            '"' => Some(Explained {
+                at: None,
+                message: "the text in double quotes ends at the `\"` before this".to_owned(),
+                help: "write a `\"` inside double quotes as `\\\"`, or put the text in single quotes".to_owned(),
+            }),
+            _ => None,
+        };
+    }
+    if info.contains("quoted scalar") {
+        // A quote opened and never closed: the scanner runs on to a line it
+        // cannot take. The opening quote is on the nearest line above with
+        // an odd number of them.
+        let first = marker.line().saturating_sub(20).max(1);
+        let (line, column, quote) = text
+            .lines()
+            .enumerate()
+            .skip(first - 1)
+            .take(marker.line() + 1 - first)
+            .filter_map(|(index, row)| {
+                let value_start = row.find(": ").map(|at| at + 2).or_else(|| {
+                    let trimmed = row.trim_start();
+                    trimmed
+                        .starts_with("- ")
+                        .then(|| row.len() - trimmed.len() + 2)
+                })?;
+                let value = &row[value_start..];
+                let quote = value
+                    .trim_start()
+                    .chars()
+                    .next()
+                    .filter(|c| matches!(c, '"' | '\''))?;
+                let opens_at = value_start + (value.len() - value.trim_start().len());
+                let odd = value.matches(quote).count() % 2 == 1;
+                odd.then(|| (index + 1, row[..opens_at].chars().count() + 1, quote))
+            })
+            .last()?;
+        return Some(Explained {
+            at: Some((line, column)),
+            message: format!("the `{quote}` opened here is never closed"),
+            help: format!("close it with `{quote}` at the end of the text"),
+        });
+    }
+    let key_at_start = {
+        let trimmed = row.trim_start().trim_start_matches("- ");
+        let key_len = trimmed
+            .find(':')
+            .filter(|&at| !trimmed[..at].contains(' ') && at > 0);
+        key_len.map(|at| row.len() - trimmed.len() + at)
+    };
+    let indentation = info.contains("did not find expected key")
+        || info.contains("did not find expected '-' indicator")
+        || info.contains("block sequence entries are not allowed")
+        // An indented key is read as more of the value above; a `: ` inside
+        // a value (quoting's case) is not the line's first colon.
+        || (info.contains("mapping values are not allowed")
+            && key_at_start.is_some_and(|at| row[..at].chars().count() == marker.col()));
+    indentation.then(|| Explained {
+        at: None,
+        message: "this line's indentation does not fit the lines above it".to_owned(),
+        help: INDENTATION_HELP.to_owned(),
+    })
+}
+
+/// A `key: |` (or `>`) within five lines above `line` (1-based) whose
+/// next line with text is indented no further than the key: the text meant
+/// for it, and so the error. That line, and the key with its indicator.
+fn unindented_block_text(text: &str, line: usize) -> Option<(usize, usize, String)> {
+    let rows: Vec<&str> = text.lines().take(line).collect();
+    let first = line.saturating_sub(6);
+    (first..rows.len()).rev().find_map(|index| {
+        let row = rows[index];
+        let trimmed = row.trim_end();
+        let (key, indicator) = trimmed.rsplit_once(": ")?;
+        let indicator = indicator.trim();
+        if !(indicator.starts_with('|') || indicator.starts_with('>')) || indicator.len() > 3 {
+            return None;
+        }
+        let indent = row.len() - row.trim_start().len();
+        let (next, next_row) = rows
+            .iter()
+            .enumerate()
+            .skip(index + 1)
+            .find(|(_, r)| !r.trim().is_empty())?;
+        let next_indent = next_row.len() - next_row.trim_start().len();
+        // A field or an item there leaves the text empty, which is valid:
+        // the error is elsewhere.
+        let words = next_row.trim_start();
+        let field = words.starts_with("- ")
+            || words.starts_with('#')
+            || words.split_once(':').is_some_and(|(name, rest)| {
+                !name.contains(' ') && (rest.is_empty() || rest.starts_with(' '))
+            });
+        (next_indent <= indent && !field).then(|| {
+            (
+                next + 1,
+                next_indent + 1,
+                format!("{}: {indicator}", key.trim()),
+            )
+        })
+    })
+}
+
 /// The nearest line before `line` (1-based, up to three back) with a `[`
 /// or `{` outside quotes that is not closed on it, as (line, column,
 /// bracket).
@@ -437,6 +603,16 @@ fn line_without_colon<'t>(
 /// Reads one YAML document. `line_offset` is the number of lines before the
 /// document in its file, so positions are the file's own.
 pub fn parse(text: &str, line_offset: u32) -> Parsed {
+    // A lone carriage return (no line feed after it) is a line break to
+    // YAML but not to an editor or to the diagnostics' line numbers: read
+    // as a space, it keeps every position where the writer sees it.
+    let without_lone_cr;
+    let text = if has_lone_cr(text) {
+        without_lone_cr = replace_lone_cr(text);
+        without_lone_cr.as_str()
+    } else {
+        text
+    };
     let mut parsed = parse_once(text, line_offset);
     // YAML 1.2 allows a tab after a key's colon (`owner:<tab>Dana`, what a
     // paste from a spreadsheet gives), which saphyr refuses: a space in its
@@ -462,6 +638,24 @@ pub fn parse(text: &str, line_offset: u32) -> Parsed {
             }],
         },
     }
+}
+
+fn has_lone_cr(text: &str) -> bool {
+    memchr::memchr_iter(b'\r', text.as_bytes())
+        .any(|at| text.as_bytes().get(at + 1) != Some(&b'\n'))
+}
+
+fn replace_lone_cr(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\r' && chars.peek() != Some(&'\n') {
+            ' '
+        } else {
+            c
+        });
+    }
+    out
 }
 
 /// The line and column of a byte offset, for errors found outside saphyr.
@@ -543,7 +737,13 @@ fn parse_once(text: &str, line_offset: u32) -> Result<Parsed, std::ops::Range<us
                 let mut message = message;
                 // `owner:Dana` is one plain text to YAML, not a field: the
                 // parser stumbles a line or two later.
-                if let Some((line, column, key)) = missing_space_after_colon(text, marker.line()) {
+                if let Some((line, column)) = non_breaking_space(text, marker.line()) {
+                    pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
+                    message = "a non-breaking space (as word processors paste) stands where YAML needs an ordinary space".to_owned();
+                    help = "delete it and type an ordinary space".to_owned();
+                } else if let Some((line, column, key)) =
+                    missing_space_after_colon(text, marker.line())
+                {
                     pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
                     message = format!(
                         "`{key}:` has no space after its colon, so YAML does not read it as a field"
@@ -568,6 +768,12 @@ fn parse_once(text: &str, line_offset: u32) -> Result<Parsed, std::ops::Range<us
                     pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
                     message = format!("the `{open}` opened here is never closed");
                     help = format!("close it with `{close}` at the end of what it holds");
+                } else if let Some(said) = explain_scan_error(text, &scan) {
+                    if let Some((line, column)) = said.at {
+                        pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
+                    }
+                    message = said.message;
+                    help = said.help;
                 }
                 builder.errors.push(YamlError {
                     pos,
@@ -1298,6 +1504,77 @@ mod tests {
         let error = &parsed.errors[0];
         assert_eq!((error.pos.line, error.pos.column), (3, 5));
         assert!(error.help.contains("`oops: <value>`"), "{}", error.help);
+    }
+
+    /// The one syntax error of `yaml`: line, column, message and help.
+    fn the_error(yaml: &str) -> (u32, u32, String, String) {
+        let parsed = parse(yaml, 0);
+        assert_eq!(parsed.errors.len(), 1, "{yaml:?}: {:?}", parsed.errors);
+        let error = &parsed.errors[0];
+        (
+            error.pos.line,
+            error.pos.column,
+            error.message.clone(),
+            error.help.clone(),
+        )
+    }
+
+    #[test]
+    fn the_slips_of_hand_editing_are_named_where_they_are() {
+        // A non-breaking space pasted after a colon, and one as indentation.
+        let (line, column, message, help) =
+            the_error("title: T\nowner:\u{a0}Leah Brandt\nstart: 2026-04-06\n");
+        assert_eq!((line, column), (2, 7));
+        assert!(message.contains("non-breaking space"), "{message}");
+        assert_eq!(help, "delete it and type an ordinary space");
+        let (line, column, ..) = the_error(
+            "milestones:\n  - id: A\n    due: 2026-01-01\n\u{a0} - id: B\n    due: 2026-02-01\n",
+        );
+        assert_eq!((line, column), (4, 1));
+        // A quote inside single quotes, and a quote never closed.
+        let (line, _, message, help) = the_error("title: 'Grove City's best week'\nowner: O\n");
+        assert_eq!(line, 1);
+        assert!(message.contains("single quotes ends"), "{message}");
+        assert!(help.contains("(`''`)"), "{help}");
+        let (line, column, message, _) =
+            the_error("wins:\n  - title: \"A deal closed\n    date: 2026-01-01\nowner: O\n");
+        assert_eq!((line, column), (2, 12));
+        assert_eq!(message, "the `\"` opened here is never closed");
+        // A list item one space out, and a field indented too far.
+        for yaml in [
+            "milestones:\n  - id: A\n    due: 2026-01-01\n - id: B\n    due: 2026-02-01\n",
+            "milestones:\n  - id: A\n      due: 2026-01-01\n",
+        ] {
+            let (_, _, message, help) = the_error(yaml);
+            assert_eq!(
+                message, "this line's indentation does not fit the lines above it",
+                "{yaml:?}"
+            );
+            assert!(help.starts_with("line this up"), "{help}");
+        }
+        // But a second `: ` in a value is still quoting's case.
+        let (_, _, _, help) = the_error("title: Deposit policy: repeat no-shows\nowner: O\n");
+        assert!(help.contains("quote a text that holds `: `"), "{help}");
+        // Text under `key: |` that is not indented: that line, not the next.
+        let (line, column, message, help) = the_error(
+            "internal_notes: |\nDr. Patel is against deposits. If it fails, offer\n  the fallback: first slot only.\n",
+        );
+        assert_eq!((line, column), (2, 1));
+        assert!(message.contains("`internal_notes: |`"), "{message}");
+        assert!(help.contains("indent every line"), "{help}");
+    }
+
+    #[test]
+    fn a_lone_carriage_return_is_read_as_a_space_where_the_writer_sees_one() {
+        let parsed = parse("title: Two\rwords\nowner: O\nstatus: bogus word: x\n", 0);
+        // The error is on the third line as an editor counts them.
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        assert_eq!(parsed.errors[0].pos.line, 3);
+        let node = root("title: Two\rwords\nowner: O\n");
+        assert_eq!(
+            node.to_value().get("title").and_then(Value::as_str),
+            Some("Two words")
+        );
     }
 
     #[test]
