@@ -183,6 +183,15 @@ pub fn engagement_from_source(
                     "the first line must be `---` alone to open the front matter".to_owned(),
                     "write `---` on the first line, with nothing after it (no comment)",
                 ),
+                // Old Mac line endings: one line to everything but Mac editors.
+                SplitError::NoOpening { .. }
+                    if source.text.contains('\r') && !source.text.contains('\n') =>
+                {
+                    (
+                        "the lines of this file end with a carriage return alone (CR, as old Mac editors save), so the `---` is not a line of its own".to_owned(),
+                        "save the file with LF (or CRLF) line endings; most editors offer it under \"Line endings\"",
+                    )
+                }
                 SplitError::NoOpening { near: false } => (
                     "the file does not start with a `---` line".to_owned(),
                     LAYOUT,
@@ -437,7 +446,35 @@ fn typed<T: DeserializeOwned>(
         left_out.pruned.push(path);
     }
     Diagnostic::attach_sources(&mut out[first..], &source.text);
+    for diagnostic in &mut out[first..] {
+        explain_comment_as_value(diagnostic);
+    }
     (Some(root), record, left_out)
+}
+
+/// `title: #2 waitlist` is an empty title to YAML (`#` after a space starts
+/// a comment): a field said to have no value, on a line where a comment
+/// follows its colon, gets a help that says so.
+fn explain_comment_as_value(diagnostic: &mut Diagnostic) {
+    if diagnostic.rule.name != rules::MISSING_FIELD.name
+        || !diagnostic.message.ends_with("has no value")
+    {
+        return;
+    }
+    let Some(line) = &diagnostic.source_line else {
+        return;
+    };
+    let Some((key, after)) = line.split_once(':') else {
+        return;
+    };
+    let after = after.trim_start();
+    if after.starts_with('#') && after.len() > 1 {
+        let key = key.trim().trim_start_matches("- ");
+        diagnostic.help = format!(
+            "`#` starts a comment in YAML, so `{key}` is empty: put the text in quotes, as `{key}: \"{}\"`",
+            after.replace('"', "\\\"")
+        );
+    }
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -491,6 +528,33 @@ mod tests {
         assert_eq!(record.owner.as_str(), "007");
         let tags: Vec<&str> = record.tags.iter().map(|t| t.as_str()).collect();
         assert_eq!(tags, ["2.50", "TRUE", "1e3", "0x1F", "12"]);
+    }
+
+    #[test]
+    fn a_value_read_as_a_comment_and_old_mac_line_endings_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "e.md",
+            b"---\ntitle: #2 waitlist at every desk\nstatus: prospect\nowner: D\n---\n",
+        );
+        let mut out = Vec::new();
+        engagement(dir.path(), "e.md", &mut out).unwrap();
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].rule.name, "missing-field");
+        assert_eq!(
+            out[0].help,
+            "`#` starts a comment in YAML, so `title` is empty: put the text in quotes, as `title: \"#2 waitlist at every desk\"`"
+        );
+        write(
+            dir.path(),
+            "mac.md",
+            b"---\rtitle: T\rstatus: prospect\rowner: D\r---\r",
+        );
+        let mut out = Vec::new();
+        assert!(engagement(dir.path(), "mac.md", &mut out).is_none());
+        assert_eq!(out[0].rule.name, "front-matter-missing");
+        assert!(out[0].message.contains("carriage return alone"), "{out:?}");
     }
 
     #[test]
