@@ -550,6 +550,16 @@ fn check_loaded(
     } else {
         rules::engagement::check(record, &context, out);
     }
+    let body_line = loaded.source.text[..loaded.body_start.min(loaded.source.text.len())]
+        .matches('\n')
+        .count()
+        + 1;
+    rules::notes::fields_in_notes(
+        loaded.body(),
+        u32::try_from(body_line).unwrap_or(u32::MAX),
+        &file.file,
+        out,
+    );
     let history = history.map(|(since, lookup)| compare(since, lookup, record, &context, out));
     // A field or list item left out for being wrong is reported once, as
     // wrong; what the rules would say about its absence is noise.

@@ -2944,6 +2944,35 @@ fn an_engagement_saved_as_md_in_capitals_or_markdown_is_said_to_be_left_unread()
 }
 
 #[test]
+fn field_in_notes_fires_at_internal_fields_and_a_pasted_front_matter_in_the_notes() {
+    // The notes of the clean engagement, with internal notes written below
+    // the closing `---` by mistake.
+    let leaked = BASELINE.replace(
+        "\n---\n",
+        "\n---\ninternal_notes: The board chair is pushing this.\n",
+    );
+    assert_ne!(leaked, BASELINE);
+    let r = check_engagement(&leaked);
+    r.assert_code(0);
+    r.assert_rules(&["field-in-notes"]);
+    let line = 1 + BASELINE.split("\n---\n").next().unwrap().lines().count() as u64 + 1;
+    at(&r.diags[0], WARN, E, line, 1, None);
+    says(&r.diags[0], &["`internal_notes:`", "client's report"]);
+    // The whole file pasted twice: one finding, at the second `---`.
+    let twice = format!("{BASELINE}{BASELINE}");
+    let r = check_engagement(&twice);
+    r.assert_rules(&["field-in-notes"]);
+    assert_eq!(r.diags.len(), 1, "{}", r.listing());
+    says(&r.diags[0], &["a second front matter"]);
+    // Prose that merely starts like a field is left alone.
+    let prose = BASELINE.replace(
+        "\n---\n",
+        "\n---\nValue: the team's speed.\nreviewed: twice\n",
+    );
+    check_engagement(&prose).assert_rules(&[]);
+}
+
+#[test]
 fn bad_input_hidden_folders_are_not_read() {
     let r = check_both(&fixture("hidden-folders"));
     r.assert_code(0);

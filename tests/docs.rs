@@ -135,6 +135,10 @@ const POINTS_AT: &[(&str, &str)] = &[
         "done-undone",
         "the milestone's list item (its `- id:` line).",
     ),
+    (
+        "field-in-notes",
+        "the field's line in the notes, or the `---` that starts a second front matter.",
+    ),
 ];
 
 fn doc_path(name: &str) -> PathBuf {
