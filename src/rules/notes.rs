@@ -31,8 +31,14 @@ pub fn fields_in_notes(body: &str, first_line: u32, file: &str, out: &mut Vec<Di
             continue;
         }
         if line.trim_end() == "---" {
-            let next = lines[index + 1..].iter().find(|l| !l.trim().is_empty());
-            if next.is_some_and(|next| field_name(next).is_some_and(is_engagement_field)) {
+            // A pasted front matter has at least its three required fields
+            // (title, status, owner) in a row; a line or two of `name: text`
+            // between rules is Markdown (a heading, in fact).
+            let fields = lines[index + 1..]
+                .iter()
+                .take_while(|l| field_name(l).is_some_and(is_engagement_field))
+                .count();
+            if fields >= 3 {
                 out.push(
                     Diagnostic::new(
                         rules::FIELD_IN_NOTES,
@@ -111,8 +117,9 @@ mod tests {
     #[test]
     fn prose_rules_and_code_blocks_are_left_alone() {
         // A thematic break before prose, a capitalised label, a field name
-        // inside a sentence, YAML in a code block.
-        let body = "Intro\n\n---\n\nNext steps.\nReview: on Monday.\nOur value: speed.\n```yaml\nreview:\n  decision: next\n```\n";
+        // inside a sentence, YAML in a code block, one `title:` between
+        // rules (a setext heading to Markdown).
+        let body = "Intro\n\n---\n\nNext steps.\nReview: on Monday.\nOur value: speed.\n```yaml\nreview:\n  decision: next\n```\n---\ntitle: not front matter\n---\n";
         assert!(found(body).is_empty(), "{:?}", found(body));
     }
 }
