@@ -443,6 +443,14 @@ fn typed<T: DeserializeOwned>(
         // As for a list that lost an item: nothing said of it, or of what
         // holds it (`updates` for a repeated `updates.log`).
         left_out.dropped_from.push(path.clone());
+        // An item's `id` given twice (the `- ` of the next item forgotten)
+        // loses an id: what names it must not be called unknown.
+        if let Some(list) = path
+            .strip_suffix(".id")
+            .and_then(|item| item.rsplit_once('['))
+        {
+            left_out.dropped_from.push(list.0.to_owned());
+        }
         left_out.pruned.push(path);
     }
     Diagnostic::attach_sources(&mut out[first..], &source.text);

@@ -191,6 +191,19 @@ fn yaml_syntax_for_a_list_item_without_its_dash_says_so() {
         "`id` is given twice in this item, and so are `title`, `due`, `outcome` after it"
     );
     assert!(d.help.contains("begin its line with `- `"), "{}", d.help);
+    // A second metric without its dash: the win naming it is not called
+    // unknown, with the first metric's id offered instead.
+    let r = check_engagement(&edit(
+        BASELINE,
+        &[
+            (
+                "        - { date: 2026-11-01, value: 12, note: After the new approval flow }\n",
+                "        - { date: 2026-11-01, value: 12, note: After the new approval flow }\n      id: win-rate\n      name: Win rate\n      baseline: 20\n      target: 30\n",
+            ),
+            ("    metric: days-to-close", "    metric: win-rate"),
+        ],
+    ));
+    r.assert_rules(&["yaml-syntax"]);
 }
 
 #[test]
