@@ -20,7 +20,7 @@ use crate::diagnostics::Diagnostic;
 use crate::model::Date;
 use crate::rules;
 use crate::schema::RecordKind;
-use crate::yaml::{Node, NodeKind, OwnedStep, Pos, Step, format_path};
+use crate::yaml::{Node, NodeKind, OwnedStep, Pos, Step, describe_path, format_path};
 
 /// What the structural check found, beyond its diagnostics.
 #[derive(Debug, Default, PartialEq)]
@@ -499,11 +499,11 @@ impl<'n> Walker<'n, '_> {
                         None if digits => "a comma inside `{ }` separates fields: write a number such as 48,000 without its comma, as 48000".to_owned(),
                         None => format!("remove it, or use one of: {}", known.join(", ")),
                     };
-                    let parent = format_path(&self.path[..self.path.len() - 1]);
+                    let parent = &self.path[..self.path.len() - 1];
                     let message = if parent.is_empty() {
                         format!("unknown field `{}`", entry.key)
                     } else {
-                        format!("unknown field `{}` in `{parent}`", entry.key)
+                        format!("unknown field `{}` in {}", entry.key, describe_path(parent))
                     };
                     self.push(rules::UNKNOWN_FIELD, entry.key_pos, message, help);
                     self.prune.push(owned(&self.path));
@@ -528,11 +528,13 @@ impl<'n> Walker<'n, '_> {
         }
         for &name in &shape.required {
             if !entries.iter().any(|e| e.key == name) {
-                let message = match format_path(&self.path) {
-                    parent if parent.is_empty() => {
-                        format!("required field `{name}` is missing")
-                    }
-                    parent => format!("required field `{name}` is missing from `{parent}`"),
+                let message = if self.path.is_empty() {
+                    format!("required field `{name}` is missing")
+                } else {
+                    format!(
+                        "required field `{name}` is missing from {}",
+                        describe_path(&self.path)
+                    )
                 };
                 self.path.push(Step::Key(name));
                 self.push(

@@ -85,6 +85,66 @@ pub fn format_path(steps: &[Step<'_>]) -> String {
     out
 }
 
+/// A path as a message says it to people: list items counted from one and
+/// named for their list, innermost first (`the 4th measurement of the 1st
+/// metric`); a path through no list stays `code` (`` `value` ``).
+pub fn describe_path(steps: &[Step<'_>]) -> String {
+    let Some(last_index) = steps.iter().rposition(|s| matches!(s, Step::Index(_))) else {
+        return format!("`{}`", format_path(steps));
+    };
+    let mut items = Vec::new();
+    let mut list: Option<&str> = None;
+    for step in &steps[..=last_index] {
+        match step {
+            Step::Key(key) => list = Some(key),
+            Step::Index(index) => items.push(match list.and_then(singular) {
+                Some(name) => format!("the {} {name}", ordinal(index + 1)),
+                None => format!(
+                    "the {} item of `{}`",
+                    ordinal(index + 1),
+                    list.unwrap_or_default()
+                ),
+            }),
+        }
+    }
+    items.reverse();
+    let items = items.join(" of ");
+    match format_path(&steps[last_index + 1..]) {
+        rest if rest.is_empty() => items,
+        rest => format!("`{rest}` of {items}"),
+    }
+}
+
+/// What one item of a record's list is called.
+fn singular(list: &str) -> Option<&'static str> {
+    Some(match list {
+        "milestones" => "milestone",
+        "metrics" => "metric",
+        "measurements" => "measurement",
+        "log" => "update",
+        "wins" => "win",
+        "concerns" => "concern",
+        "claims" => "claim",
+        "red_flags" => "red flag",
+        "contacts" => "contact",
+        "rebaselined" => "rebaseline",
+        "tags" => "tag",
+        _ => return None,
+    })
+}
+
+/// 1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st.
+pub fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 impl Node {
     /// Follows `steps` as far as they go: the deepest node reached, the
     /// key or list item that holds it (the file's start for the root), and
@@ -1562,6 +1622,38 @@ mod tests {
         assert_eq!((line, column), (2, 1));
         assert!(message.contains("`internal_notes: |`"), "{message}");
         assert!(help.contains("indent every line"), "{help}");
+    }
+
+    #[test]
+    fn paths_are_said_to_people_with_items_counted_from_one() {
+        use Step::{Index as I, Key as K};
+        assert_eq!(describe_path(&[K("milestones"), I(1)]), "the 2nd milestone");
+        assert_eq!(
+            describe_path(&[K("success"), K("metrics"), I(0), K("measurements"), I(3)]),
+            "the 4th measurement of the 1st metric"
+        );
+        assert_eq!(
+            describe_path(&[K("updates"), K("log"), I(10), K("extra")]),
+            "`extra` of the 11th update"
+        );
+        assert_eq!(describe_path(&[K("odd"), I(21)]), "the 22nd item of `odd`");
+        assert_eq!(describe_path(&[K("value")]), "`value`");
+        assert_eq!(
+            (
+                ordinal(1),
+                ordinal(3),
+                ordinal(12),
+                ordinal(23),
+                ordinal(111)
+            ),
+            (
+                "1st".into(),
+                "3rd".into(),
+                "12th".into(),
+                "23rd".into(),
+                "111th".into()
+            )
+        );
     }
 
     #[test]

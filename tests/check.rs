@@ -467,6 +467,11 @@ fn missing_field_in_a_list_item_is_on_the_item() {
         5,
         Some("milestones[1].title"),
     );
+    // Said as people count: the JSON path keeps its notation.
+    says(
+        r.one("missing-field", E),
+        &["required field `title` is missing from the 2nd milestone"],
+    );
 }
 
 #[test]

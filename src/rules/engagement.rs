@@ -175,8 +175,9 @@ fn ids(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     rules::DUPLICATE_ID,
                     &[K("milestones"), I(i), K("id")],
                     format!(
-                        "milestone id `{}` is already used by milestones[{first}]",
-                        milestone.id
+                        "milestone id `{}` is already used by the {} milestone",
+                        milestone.id,
+                        crate::yaml::ordinal(first + 1)
                     ),
                 )
                 .help("give each milestone its own id (A, B, C, ...)"),
@@ -192,7 +193,10 @@ fn ids(e: &Engagement, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 ctx.at(
                     rules::DUPLICATE_ID,
                     &[K("success"), K("metrics"), I(i), K("id")],
-                    format!("metric id `{id}` is already used by success.metrics[{first}]"),
+                    format!(
+                        "metric id `{id}` is already used by the {} metric",
+                        crate::yaml::ordinal(first + 1)
+                    ),
                 )
                 .help("give each metric its own id"),
             );
