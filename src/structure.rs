@@ -111,6 +111,62 @@ pub fn check(
 struct Compiled {
     shapes: Vec<Shape>,
     root: ShapeId,
+    /// Where each field name belongs, as paths of its mapping (`""` for
+    /// the top, `updates`, `milestones[]`): for a field at a wrong level.
+    homes: HashMap<&'static str, Vec<String>>,
+}
+
+impl Compiled {
+    fn find_homes(&mut self) {
+        let mut homes: HashMap<&'static str, Vec<String>> = HashMap::new();
+        self.visit(self.root, String::new(), 0, &mut homes);
+        self.homes = homes;
+    }
+
+    fn visit(
+        &self,
+        id: ShapeId,
+        at: String,
+        depth: usize,
+        homes: &mut HashMap<&'static str, Vec<String>>,
+    ) {
+        if depth > 8 {
+            return;
+        }
+        let shape = &self.shapes[id];
+        for &(null, branch) in shape.any_of.iter().flatten() {
+            if !null {
+                self.visit(branch, at.clone(), depth + 1, homes);
+            }
+        }
+        for &name in &shape.property_names {
+            let places = homes.entry(name).or_default();
+            if !places.contains(&at) {
+                places.push(at.clone());
+            }
+            if let Some(&child) = shape.properties.as_ref().and_then(|p| p.get(name)) {
+                let below = if at.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{at}.{name}")
+                };
+                self.visit(child, below, depth + 1, homes);
+            }
+        }
+        if let Some(items) = shape.items {
+            self.visit(items, format!("{at}[]"), depth + 1, homes);
+        }
+    }
+}
+
+/// Where a field of the mapping at `home` (see `Compiled::homes`) goes,
+/// in words.
+fn say_home(home: &str) -> String {
+    match home.strip_suffix("[]") {
+        _ if home.is_empty() => "at the top level, not indented".to_owned(),
+        Some(list) => format!("in each item of `{list}`"),
+        None => format!("under `{home}:`"),
+    }
 }
 
 type ShapeId = usize;
@@ -162,7 +218,11 @@ fn compiled(kind: RecordKind) -> &'static Compiled {
         RecordKind::Client => &CLIENT,
         RecordKind::Config => &CONFIG,
     };
-    cell.get_or_init(|| Compiler::compile(crate::schema::schema(kind)))
+    cell.get_or_init(|| {
+        let mut compiled = Compiler::compile(crate::schema::schema(kind));
+        compiled.find_homes();
+        compiled
+    })
 }
 
 struct Compiler {
@@ -184,6 +244,7 @@ impl Compiler {
         Compiled {
             shapes: compiler.shapes,
             root,
+            homes: HashMap::new(),
         }
     }
 
@@ -497,7 +558,15 @@ impl<'n> Walker<'n, '_> {
                             entry.key
                         ),
                         None if digits => "a comma inside `{ }` separates fields: write a number such as 48,000 without its comma, as 48000".to_owned(),
-                        None => format!("remove it, or use one of: {}", known.join(", ")),
+                        // `cadence_days:` at the top: it belongs elsewhere.
+                        None if let Some(homes) = self.elsewhere(&entry.key) => {
+                            format!("`{}` belongs {homes}; move it there", entry.key)
+                        }
+                        None => match crate::suggest::sharing_a_start(&entry.key, known.iter().copied()) {
+                            // `dueDate:` for `due:`.
+                            Some(near) => format!("did you mean `{near}`?"),
+                            None => format!("remove it, or use one of: {}", known.join(", ")),
+                        },
                     };
                     let parent = &self.path[..self.path.len() - 1];
                     let message = if parent.is_empty() {
@@ -722,6 +791,9 @@ impl<'n> Walker<'n, '_> {
             } else {
                 "write the number alone, such as 48000 or 4.5, without a unit or words".to_owned()
             }
+        } else if let Some(fields) = self.fields_example(id) {
+            // `value: 25000` where fields are due: show them.
+            format!("write its fields on the lines under it, indented, or inline as {fields}")
         } else {
             format!("write {expected} here")
         };
@@ -731,6 +803,52 @@ impl<'n> Walker<'n, '_> {
             format!("expected {expected}, found {found}"),
             help,
         );
+    }
+
+    /// Where else a field named `key` belongs, in words, when not here.
+    fn elsewhere(&self, key: &str) -> Option<String> {
+        let here: String = self.path[..self.path.len().saturating_sub(1)]
+            .iter()
+            .map(|step| match step {
+                Step::Key(key) => format!(".{key}"),
+                Step::Index(_) => "[]".to_owned(),
+            })
+            .collect::<String>()
+            .trim_start_matches('.')
+            .to_owned();
+        let homes: Vec<String> = self
+            .schema
+            .homes
+            .get(key)?
+            .iter()
+            .filter(|home| **home != here)
+            .map(|home| say_home(home))
+            .collect();
+        (!homes.is_empty()).then(|| homes.join(", or "))
+    }
+
+    /// `{ amount: ..., currency: ... }`: the fields a mapping asks for (its
+    /// required ones, else its first few), when `id` asks for a mapping.
+    fn fields_example(&self, id: ShapeId) -> Option<String> {
+        let shape = self.shape(id);
+        let shape = match &shape.any_of {
+            Some(branches) => branches
+                .iter()
+                .filter(|(null, _)| !null)
+                .map(|&(_, b)| self.shape(b))
+                .find(|b| b.properties.is_some())?,
+            None => shape,
+        };
+        shape.properties.as_ref()?;
+        let names: Vec<&str> = if shape.required.is_empty() {
+            shape.property_names.iter().copied().take(3).collect()
+        } else {
+            shape.required.clone()
+        };
+        (!names.is_empty()).then(|| {
+            let fields: Vec<String> = names.iter().map(|n| format!("{n}: ...")).collect();
+            format!("`{{ {} }}`", fields.join(", "))
+        })
     }
 
     /// What a schema asks for, in words.
@@ -754,7 +872,7 @@ impl<'n> Walker<'n, '_> {
         if types.contains(&"string") {
             "text".into()
         } else if types.contains(&"object") {
-            "a mapping of fields".into()
+            "fields (`name: value` lines)".into()
         } else if types.contains(&"array") {
             "a list".into()
         } else if types.contains(&"integer") {
@@ -1074,6 +1192,29 @@ mod tests {
             help("milestones[0].done").contains("leave the field out"),
             "{helps:?}"
         );
+        // A field at the wrong level is sent where it belongs; a name that
+        // starts like a field gets it; fields due get an example.
+        let misplaced = diagnose(
+            RecordKind::Engagement,
+            "cadence_days: 7\nvalue: 25000\nmilestones:\n  - {id: A, title: A, dueDate: 2026-04-01, due: 2026-04-01}\n",
+        );
+        let helps: Vec<(&str, &str)> = misplaced
+            .iter()
+            .map(|d| (d.path.as_deref().unwrap_or_default(), d.help.as_str()))
+            .collect();
+        for expected in [
+            (
+                "cadence_days",
+                "`cadence_days` belongs under `updates:`; move it there",
+            ),
+            ("milestones[0].dueDate", "did you mean `due`?"),
+            (
+                "value",
+                "write its fields on the lines under it, indented, or inline as `{ amount: ... }`",
+            ),
+        ] {
+            assert!(helps.contains(&expected), "{expected:?} in {helps:?}");
+        }
         // A decimal comma is turned into a point, never dropped: 7,9 is not 79.
         let decimal = diagnose(
             RecordKind::Engagement,

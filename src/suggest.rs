@@ -32,9 +32,44 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, candidate)| candidate)
 }
 
+/// The candidate that `word` starts with or is the start of, ignoring case
+/// and `_` (`dueDate` for `due`, `measure` for `measurements`), when only
+/// one does and it is at least three letters long.
+pub fn sharing_a_start<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let squeeze = |text: &str| -> String {
+        text.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let word = squeeze(word);
+    let mut found = candidates.into_iter().filter(|candidate| {
+        let candidate = squeeze(candidate);
+        candidate.len() >= 3
+            && word.len() >= 3
+            && (word.starts_with(&candidate) || candidate.starts_with(&word))
+    });
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::closest;
+    use super::{closest, sharing_a_start};
+
+    #[test]
+    fn a_word_that_starts_like_one_candidate_gets_it() {
+        let fields = ["id", "title", "due", "done", "outcome", "result"];
+        assert_eq!(sharing_a_start("dueDate", fields), Some("due"));
+        assert_eq!(sharing_a_start("out", fields), Some("outcome"));
+        // Too short to say, or more than one: nothing.
+        assert_eq!(sharing_a_start("do", fields), None);
+        assert_eq!(sharing_a_start("d", ["due", "done"]), None);
+        assert_eq!(sharing_a_start("dxx", fields), None);
+    }
 
     #[test]
     fn close_words_are_suggested() {
