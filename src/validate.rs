@@ -550,8 +550,12 @@ fn check_loaded(
     } else {
         rules::engagement::check(record, &context, out);
     }
-    let body_line = loaded.source.text[..loaded.body_start.min(loaded.source.text.len())]
-        .matches('\n')
+    // Counted a byte at a time, which vectorizes: `matches('\n')` searched
+    // line by line and cost 0.5% of a build.
+    let body_line = loaded.source.text.as_bytes()
+        [..loaded.body_start.min(loaded.source.text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
         .count()
         + 1;
     rules::notes::fields_in_notes(

@@ -14,9 +14,9 @@ const INTERNAL_FIELDS: [&str; 4] = ["internal_notes", "qualification", "review",
 /// Finds field lines in `body`, the notes of `file`, whose first line is
 /// line `first_line` of the file.
 pub fn fields_in_notes(body: &str, first_line: u32, file: &str, out: &mut Vec<Diagnostic>) {
-    let lines: Vec<&str> = body.lines().collect();
     let mut fence: Option<&str> = None;
-    for (index, line) in lines.iter().enumerate() {
+    let mut lines = body.lines().enumerate();
+    while let Some((index, line)) = lines.next() {
         let number = first_line.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
         // A code block may show YAML on purpose.
         let trimmed = line.trim_start();
@@ -34,9 +34,9 @@ pub fn fields_in_notes(body: &str, first_line: u32, file: &str, out: &mut Vec<Di
             // A pasted front matter has at least its three required fields
             // (title, status, owner) in a row; a line or two of `name: text`
             // between rules is Markdown (a heading, in fact).
-            let fields = lines[index + 1..]
-                .iter()
-                .take_while(|l| field_name(l).is_some_and(is_engagement_field))
+            let fields = lines
+                .clone()
+                .take_while(|(_, l)| field_name(l).is_some_and(is_engagement_field))
                 .count();
             if fields >= 3 {
                 out.push(
@@ -70,10 +70,15 @@ pub fn fields_in_notes(body: &str, first_line: u32, file: &str, out: &mut Vec<Di
 }
 
 /// The name of a `name:` line that starts at the line's first column.
+/// Reads no further than the name: most lines are prose, and every line of
+/// every engagement's notes passes here.
 fn field_name(line: &str) -> Option<&str> {
-    let (name, rest) = line.split_once(':')?;
-    let is_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    (is_name && (rest.is_empty() || rest.starts_with(' '))).then_some(name)
+    let length = line
+        .bytes()
+        .take_while(|b| b.is_ascii_lowercase() || *b == b'_')
+        .count();
+    let rest = line[length..].strip_prefix(':')?;
+    (length > 0 && (rest.is_empty() || rest.starts_with(' '))).then_some(&line[..length])
 }
 
 fn is_engagement_field(name: &str) -> bool {
