@@ -476,7 +476,13 @@ fn explain_comment_as_value(diagnostic: &mut Diagnostic) {
         return;
     };
     let after = after.trim_start();
-    if after.starts_with('#') && after.len() > 1 {
+    // `#2 waitlist`, not `# TBD`: a comment is `#` and a space.
+    if after.starts_with('#')
+        && after[1..]
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_whitespace())
+    {
         let key = key.trim().trim_start_matches("- ");
         diagnostic.help = format!(
             "`#` starts a comment in YAML, so `{key}` is empty: put the text in quotes, as `{key}: \"{}\"`",
@@ -563,6 +569,18 @@ mod tests {
         assert!(engagement(dir.path(), "mac.md", &mut out).is_none());
         assert_eq!(out[0].rule.name, "front-matter-missing");
         assert!(out[0].message.contains("carriage return alone"), "{out:?}");
+        // A comment written on purpose (`# TBD`) is not taken for text.
+        write(
+            dir.path(),
+            "tbd.md",
+            b"---\ntitle: T\nstatus: prospect\nowner:   # who answers for it\n---\n",
+        );
+        let mut out = Vec::new();
+        engagement(dir.path(), "tbd.md", &mut out).unwrap();
+        assert_eq!(
+            out[0].help, "give `owner` a value; it is required",
+            "{out:?}"
+        );
     }
 
     #[test]

@@ -110,11 +110,11 @@ tags: []
 
 qualification:          # due diligence before taking the work (internal)
   story:                # their story, in their words
-  claims: []
+  claims:
   #  - claim: Revenue grew 40% in two years
   #    evidence: Reviewed the FY2025 books
   #    status: unverified   # verified | unverified | contradicted
-  red_flags: []
+  red_flags:
   #  - flag: Growth came from one large account
   #    resolution: Reframed the goal to diversifying the pipeline
   decision:             # accept | reframe | decline
@@ -126,7 +126,7 @@ desired_outcome:        # where they want to be
 success:                # success agreed as numbers
   agreed:               # the day both sides agreed, YYYY-MM-DD
   agreed_by: []
-  metrics: []
+  metrics:
   #  - id: days-to-close        # a slug, unique in this engagement
   #    name: Median days to close
   #    unit: days
@@ -135,7 +135,7 @@ success:                # success agreed as numbers
   #    measurements:
   #      - {{ date: YYYY-MM-DD, value: 30 }}
 
-milestones: []          # the path A, B, C, D
+milestones:             # the path A, B, C, D
 #  - id: A
 #    title: Map the current sales cycle
 #    due: {first_due}
@@ -143,18 +143,18 @@ milestones: []          # the path A, B, C, D
 
 updates:
   cadence_days: 14      # how often we promised an update
-  log: []
+  log:
   #  - date: YYYY-MM-DD
   #    summary: Shared the process map; agreed milestone B.
   #    milestone: A
 
-wins: []
+wins:
 #  - date: YYYY-MM-DD
 #    title: A deal closed in 5 days
 #    metric: days-to-close
 #    celebrated: How we celebrated it with them
 
-concerns: []
+concerns:
 #  - date: YYYY-MM-DD
 #    concern: Weekly reports arrive late.
 #    response: How we answered it
@@ -241,7 +241,7 @@ pub fn init_files(today: Date) -> Vec<NewFile> {
                     &format!("  decision: accept      # accept | reframe | decline\n  decided: {today}"),
                 )
                 .replace(
-                    "milestones: []          # the path A, B, C, D\n#  - id: A\n#    title: Map the current sales cycle\n#    due: ",
+                    "milestones:             # the path A, B, C, D\n#  - id: A\n#    title: Map the current sales cycle\n#    due: ",
                     "milestones:             # the path A, B, C, D\n  - id: A\n    title: First step\n    due: ",
                 )
                 .replace(

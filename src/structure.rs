@@ -445,13 +445,12 @@ impl<'n> Walker<'n, '_> {
                 self.push(rules::INVALID_VALUE, node.pos, message, help.into());
             }
             NodeKind::Str(text) if shape.slug && !crate::rules::repository::is_slug(text) => {
-                self.push(
-                    rules::INVALID_VALUE,
-                    node.pos,
-                    format!("metric id `{text}` is not a slug"),
-                    "use lowercase letters, digits and dashes, such as `days-to-close`".into(),
-                );
+                self.not_a_slug(node, text);
             }
+            // `id: 1.5` or `id: -3`: a bare number that is no slug however
+            // it is spelt (`id: 12` is one).
+            NodeKind::Int(i) if shape.slug && *i < 0 => self.not_a_slug(node, &i.to_string()),
+            NodeKind::Float(f) if shape.slug => self.not_a_slug(node, &f.to_string()),
             NodeKind::Int(_) | NodeKind::Float(_) => self.check_number(node, shape),
             _ => {}
         }
@@ -805,7 +804,18 @@ impl<'n> Walker<'n, '_> {
         );
     }
 
-    /// Where else a field named `key` belongs, in words, when not here.
+    fn not_a_slug(&mut self, node: &Node, text: &str) {
+        self.push(
+            rules::INVALID_VALUE,
+            node.pos,
+            format!("metric id `{text}` is not a slug"),
+            "use lowercase letters, digits and dashes, such as `days-to-close`".into(),
+        );
+    }
+
+    /// Where else a field named `key` belongs, in words, when not here:
+    /// only when it has one home, and that home is a section (`updates:`),
+    /// not the items of a list, which a field out of place seldom means.
     fn elsewhere(&self, key: &str) -> Option<String> {
         let here: String = self.path[..self.path.len().saturating_sub(1)]
             .iter()
@@ -816,15 +826,10 @@ impl<'n> Walker<'n, '_> {
             .collect::<String>()
             .trim_start_matches('.')
             .to_owned();
-        let homes: Vec<String> = self
-            .schema
-            .homes
-            .get(key)?
-            .iter()
-            .filter(|home| **home != here)
-            .map(|home| say_home(home))
-            .collect();
-        (!homes.is_empty()).then(|| homes.join(", or "))
+        let [home] = self.schema.homes.get(key)?.as_slice() else {
+            return None;
+        };
+        (*home != here && !home.ends_with("[]")).then(|| say_home(home))
     }
 
     /// `{ amount: ..., currency: ... }`: the fields a mapping asks for (its
@@ -1191,6 +1196,34 @@ mod tests {
         assert!(
             help("milestones[0].done").contains("leave the field out"),
             "{helps:?}"
+        );
+        // A bare number is no slug for a metric id; a field with homes in
+        // several lists is not sent to any of them.
+        let odd = diagnose(
+            RecordKind::Engagement,
+            "success:\n  metrics:\n    - {id: 1.5, name: X, baseline: 1, target: 2}\nmilestones:\n  - {id: A, title: A, due: 2026-04-01, date: 2026-04-01}\n",
+        );
+        let said: Vec<(&str, &str, &str)> = odd
+            .iter()
+            .map(|d| {
+                (
+                    d.path.as_deref().unwrap_or_default(),
+                    d.message.as_str(),
+                    d.help.as_str(),
+                )
+            })
+            .collect();
+        assert!(
+            said.iter()
+                .any(|(path, message, _)| *path == "success.metrics[0].id"
+                    && *message == "metric id `1.5` is not a slug"),
+            "{said:?}"
+        );
+        assert!(
+            said.iter()
+                .any(|(path, _, help)| *path == "milestones[0].date"
+                    && help.starts_with("remove it, or use one of: ")),
+            "{said:?}"
         );
         // A field at the wrong level is sent where it belongs; a name that
         // starts like a field gets it; fields due get an example.

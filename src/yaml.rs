@@ -410,13 +410,19 @@ fn non_breaking_space(text: &str, line: usize) -> Option<(usize, usize)> {
         .find_map(|(index, row)| {
             let chars: Vec<char> = row.chars().collect();
             let indent = chars.iter().take_while(|c| c.is_whitespace()).count();
+            // The colon that ends the line's leading key, if it has one.
+            let key_end = chars[indent..]
+                .iter()
+                .position(|&c| c == ':' || c == ' ')
+                .map(|at| indent + at)
+                .filter(|&at| chars[at] == ':' && at > indent);
             let column = chars.iter().enumerate().position(|(at, &c)| {
                 c == '\u{a0}'
                     && (at < indent
-                        || at.checked_sub(1).is_some_and(|before| {
-                            matches!(chars[before], ':' | '-')
-                                || (chars[before] == ' ' && before >= 1 && chars[before - 1] == ':')
-                        }))
+                        // `owner:<NBSP>Leah`, `-<NBSP>item`: not a key or an
+                        // item to YAML. Further on, a value may hold one.
+                        || key_end.is_some_and(|colon| at == colon + 1)
+                        || (at == indent + 1 && chars[indent] == '-'))
             })?;
             Some((index + 1, column + 1))
         })
@@ -440,17 +446,6 @@ fn explain_scan_error(text: &str, scan: &saphyr_parser::ScanError) -> Option<Exp
         .lines()
         .nth(marker.line().checked_sub(1)?)
         .unwrap_or_default();
-    if let Some((line, column, key)) = unindented_block_text(text, marker.line()) {
-        return Some(Explained {
-            at: Some((line, column)),
-            message: format!(
-                "this line is not indented further than `{key}`, so it is not part of its text"
-            ),
-            help: format!(
-                "indent every line of that text further than `{key}`, such as by two spaces"
-            ),
-        });
-    }
     if info.contains("trailing content after") {
         // `title: 'Grove City's best week'`: the quote inside ended it.
         let value_start = row.find(": ").map_or(0, |at| at + 2);
@@ -503,6 +498,31 @@ fn explain_scan_error(text: &str, scan: &saphyr_parser::ScanError) -> Option<Exp
             help: format!("close it with `{quote}` at the end of the text"),
         });
     }
+    // `milestones: []` and then items under it: the `[]` closed the list.
+    if let Some((line, list)) = closed_list_above(text, marker.line()) {
+        return Some(Explained {
+            at: Some((line, 1)),
+            message: format!(
+                "`{list}` closes the list on this line, so the items under it belong to nothing"
+            ),
+            help: format!(
+                "delete the `{}` to list the items under it",
+                &list[list.len() - 2..]
+            ),
+        });
+    }
+    // `outcome: [Draft] plan`: a value that starts with a bracket is a list
+    // or a mapping to YAML.
+    if let Some((_, value)) = row.split_once(": ")
+        && matches!(value.trim_start().chars().next(), Some('[' | '{'))
+        && !matches!(value.trim_end().chars().last(), Some(']' | '}'))
+    {
+        return Some(Explained {
+            at: None,
+            message: "a value that starts with `[` or `{` is read as a list or a mapping, and this one goes on after it closes".to_owned(),
+            help: "put the whole text in quotes".to_owned(),
+        });
+    }
     let key_at_start = {
         let trimmed = row.trim_start().trim_start_matches("- ");
         let key_len = trimmed
@@ -510,18 +530,54 @@ fn explain_scan_error(text: &str, scan: &saphyr_parser::ScanError) -> Option<Exp
             .filter(|&at| !trimmed[..at].contains(' ') && at > 0);
         key_len.map(|at| row.len() - trimmed.len() + at)
     };
+    // A line indented under a value reads as more of that text; its
+    // `name:` then is a `: ` inside a text. Which was meant, a new field or
+    // more text, only the writer knows.
+    if info.contains("mapping values are not allowed")
+        && let Some(at) = key_at_start
+        && row[..at].chars().count() == marker.col()
+    {
+        let name = row[..at].trim_start().trim_start_matches("- ");
+        return Some(Explained {
+            at: None,
+            message: format!(
+                "`{name}:` is read as more of the text above it, which cannot hold `: ` unquoted"
+            ),
+            help: format!(
+                "if `{name}:` starts a field, line it up with the fields above it; if it goes on with the text above, put that whole text in quotes"
+            ),
+        });
+    }
     let indentation = info.contains("did not find expected key")
         || info.contains("did not find expected '-' indicator")
-        || info.contains("block sequence entries are not allowed")
-        // An indented key is read as more of the value above; a `: ` inside
-        // a value (quoting's case) is not the line's first colon.
-        || (info.contains("mapping values are not allowed")
-            && key_at_start.is_some_and(|at| row[..at].chars().count() == marker.col()));
+        || info.contains("block sequence entries are not allowed");
     indentation.then(|| Explained {
         at: None,
         message: "this line's indentation does not fit the lines above it".to_owned(),
         help: INDENTATION_HELP.to_owned(),
     })
+}
+
+/// A line ending in `: []` (or `: {}`) just above `line` (1-based), with
+/// items under it: its line, and the `key: []`.
+fn closed_list_above(text: &str, line: usize) -> Option<(usize, String)> {
+    let rows: Vec<&str> = text.lines().take(line).collect();
+    let (index, row) = rows
+        .iter()
+        .enumerate()
+        .rev()
+        .skip(1)
+        .take(3)
+        .find(|(_, row)| {
+            let trimmed = row.trim();
+            !trimmed.is_empty() && !trimmed.starts_with('#')
+        })?;
+    let code = row.split(" #").next().unwrap_or(row).trim_end();
+    let next = rows[index + 1..].iter().find(|r| !r.trim().is_empty())?;
+    let indent = |r: &str| r.len() - r.trim_start().len();
+    let closed = code.ends_with(": []") || code.ends_with(": {}");
+    (closed && (indent(next) > indent(row) || next.trim_start().starts_with("- ")))
+        .then(|| (index + 1, code.trim_start().to_owned()))
 }
 
 /// A `key: |` (or `>`) within five lines above `line` (1-based) whose
@@ -538,7 +594,10 @@ fn unindented_block_text(text: &str, line: usize) -> Option<(usize, usize, Strin
         if !(indicator.starts_with('|') || indicator.starts_with('>')) || indicator.len() > 3 {
             return None;
         }
-        let indent = row.len() - row.trim_start().len();
+        // The key's own column: after the dash of a list item.
+        let trimmed_row = row.trim_start();
+        let indent =
+            row.len() - trimmed_row.len() + if trimmed_row.starts_with("- ") { 2 } else { 0 };
         let (next, next_row) = rows
             .iter()
             .enumerate()
@@ -667,7 +726,8 @@ pub fn parse(text: &str, line_offset: u32) -> Parsed {
     // YAML but not to an editor or to the diagnostics' line numbers: read
     // as a space, it keeps every position where the writer sees it.
     let without_lone_cr;
-    let text = if has_lone_cr(text) {
+    // A file whose every line ends in CR alone is read as YAML reads it.
+    let text = if text.contains('\n') && has_lone_cr(text) {
         without_lone_cr = replace_lone_cr(text);
         without_lone_cr.as_str()
     } else {
@@ -797,7 +857,16 @@ fn parse_once(text: &str, line_offset: u32) -> Result<Parsed, std::ops::Range<us
                 let mut message = message;
                 // `owner:Dana` is one plain text to YAML, not a field: the
                 // parser stumbles a line or two later.
-                if let Some((line, column)) = non_breaking_space(text, marker.line()) {
+                let block_text = unindented_block_text(text, marker.line());
+                if let Some((line, column, key)) = block_text {
+                    pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
+                    message = format!(
+                        "this line is not indented further than `{key}`, so it is not part of its text"
+                    );
+                    help = format!(
+                        "indent every line of that text further than `{key}`, such as by two spaces"
+                    );
+                } else if let Some((line, column)) = non_breaking_space(text, marker.line()) {
                     pos = Pos::new(to_u32(line) + line_offset, to_u32(column), 1);
                     message = "a non-breaking space (as word processors paste) stands where YAML needs an ordinary space".to_owned();
                     help = "delete it and type an ordinary space".to_owned();
@@ -1264,6 +1333,15 @@ pub fn spelling(source: &str, pos: Pos, kind: &NodeKind) -> Option<String> {
         .skip((pos.column as usize).checked_sub(1)?)
         .take(pos.len as usize)
         .collect();
+    // `&v 1.10`: the anchor is no part of the value.
+    let text = match text.strip_prefix('&') {
+        Some(anchored) => anchored
+            .split_once(char::is_whitespace)?
+            .1
+            .trim_start()
+            .to_owned(),
+        None => text,
+    };
     let same = match (resolve_plain(&text), kind) {
         (NodeKind::Float(a), NodeKind::Float(b)) => a.to_bits() == b.to_bits(),
         (found, kind) => found == *kind,
@@ -1600,18 +1678,57 @@ mod tests {
             the_error("wins:\n  - title: \"A deal closed\n    date: 2026-01-01\nowner: O\n");
         assert_eq!((line, column), (2, 12));
         assert_eq!(message, "the `\"` opened here is never closed");
-        // A list item one space out, and a field indented too far.
-        for yaml in [
+        // A list item one space out.
+        let (_, _, message, help) = the_error(
             "milestones:\n  - id: A\n    due: 2026-01-01\n - id: B\n    due: 2026-02-01\n",
+        );
+        assert_eq!(
+            message,
+            "this line's indentation does not fit the lines above it"
+        );
+        assert!(help.starts_with("line this up"), "{help}");
+        // A field indented too far and a text going on with a colon read
+        // the same to YAML: both fixes are named.
+        for yaml in [
             "milestones:\n  - id: A\n      due: 2026-01-01\n",
+            "updates:\n  log:\n    - summary: Shared the map with the\n        following: milestone B\n",
         ] {
             let (_, _, message, help) = the_error(yaml);
-            assert_eq!(
-                message, "this line's indentation does not fit the lines above it",
-                "{yaml:?}"
+            assert!(
+                message.ends_with(
+                    "is read as more of the text above it, which cannot hold `: ` unquoted"
+                ),
+                "{message}"
             );
-            assert!(help.starts_with("line this up"), "{help}");
+            assert!(
+                help.contains("line it up") && help.contains("in quotes"),
+                "{help}"
+            );
         }
+        // A value that starts with a bracket; a list closed by `[]` and
+        // then given items.
+        let (_, _, message, help) =
+            the_error("milestones:\n  - id: A\n    outcome: [Draft] plan signed off\n");
+        assert!(
+            message.starts_with("a value that starts with `[`"),
+            "{message}"
+        );
+        assert_eq!(help, "put the whole text in quotes");
+        let (line, _, message, help) =
+            the_error("milestones: []   # the path\n  - id: A\n    due: 2026-01-01\n");
+        assert_eq!(line, 1);
+        assert!(
+            message.starts_with("`milestones: []` closes the list"),
+            "{message}"
+        );
+        assert_eq!(help, "delete the `[]` to list the items under it");
+        // A non-breaking space inside a value is no one's business; the
+        // error after it is named.
+        let (line, _, message, _) = the_error(
+            "current_state: Ratio 3:\u{a0}1 in favour\ndesired_outcome: Deals close: fast\n",
+        );
+        assert_eq!(line, 2);
+        assert!(!message.contains("non-breaking"), "{message}");
         // But a second `: ` in a value is still quoting's case.
         let (_, _, _, help) = the_error("title: Deposit policy: repeat no-shows\nowner: O\n");
         assert!(help.contains("quote a text that holds `: `"), "{help}");
@@ -1622,6 +1739,17 @@ mod tests {
         assert_eq!((line, column), (2, 1));
         assert!(message.contains("`internal_notes: |`"), "{message}");
         assert!(help.contains("indent every line"), "{help}");
+        // In a list item, measured from the key, not the dash; and a line
+        // without a colon is named the same way.
+        let (line, column, message, _) = the_error(
+            "concerns:\n  - concern: |\n    Weekly reports arrive late.\n    date: 2026-03-15\n",
+        );
+        assert_eq!((line, column), (3, 5));
+        assert!(message.contains("`- concern: |`"), "{message}");
+        let (line, _, message, _) =
+            the_error("internal_notes: |\nDr. Patel is against deposits.\nowner: O\n");
+        assert_eq!(line, 2);
+        assert!(message.contains("`internal_notes: |`"), "{message}");
     }
 
     #[test]
@@ -1666,6 +1794,23 @@ mod tests {
         assert_eq!(
             node.to_value().get("title").and_then(Value::as_str),
             Some("Two words")
+        );
+        // A file of CR-only lines is read as YAML reads it: line by line.
+        let node = root("name: Acme\rsince: 2024-05-01\rindustry: Freight\r");
+        assert_eq!(
+            node.to_value().get("industry").and_then(Value::as_str),
+            Some("Freight")
+        );
+    }
+
+    #[test]
+    fn an_anchored_bare_number_is_spelt_without_its_anchor() {
+        let text = "title: &v 1.10\n";
+        let node = root(text);
+        let title = node.get("title").unwrap();
+        assert_eq!(
+            spelling(text, title.value.pos, &title.value.kind).as_deref(),
+            Some("1.10")
         );
     }
 

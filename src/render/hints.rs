@@ -133,6 +133,17 @@ pub(super) fn for_syntax_error(source: &str, message: &str, at: usize) -> Option
         });
     }
     if matches!(word, "else" | "elif") {
+        // Inside its `if` (or `for`), Tera refuses it only after an `else`.
+        if let Some(innermost) = open
+            .last()
+            .filter(|o| o.keyword == "if" || (word == "else" && o.keyword == "for"))
+        {
+            return Some(format!(
+                "`{{% {word} %}}` cannot come after the `{{% else %}}` of the `{}` at {}: `{{% else %}}` is its last part",
+                innermost.shown,
+                place(source, innermost.start)
+            ));
+        }
         let inside = open
             .last()
             .map(|o| {
@@ -191,6 +202,20 @@ pub(super) fn for_undefined(source: &str, at: usize, context: &Value) -> Option<
     // a name bound any other way (`set`, a component's parameter) is not
     // in the context, and nothing can be said of it.
     let first = steps[0];
+    // A component sees only its parameters, not the page's variables.
+    if let Some(parameters) = component_around(before) {
+        if parameters.contains(&first)
+            || loop_source(before, first).is_some()
+            || binds(source, first)
+        {
+            return None;
+        }
+        return Some(missing(
+            first,
+            "a component sees only its parameters, which here are",
+            &parameters,
+        ));
+    }
     let (mut value, mut shown) = match context.get(first) {
         Some(found) => (found, first.to_owned()),
         None => match loop_source(before, first) {
@@ -248,6 +273,30 @@ fn keys(value: &Value) -> Vec<&str> {
     names.retain(|name| *name != "stylesheet");
     names.sort_unstable();
     names
+}
+
+/// The parameters of the component whose definition `before` (a template
+/// up to some point) ends inside, if it does.
+fn component_around(before: &str) -> Option<Vec<&str>> {
+    let tags = scan(before).tags;
+    let last = tags
+        .iter()
+        .rposition(|tag| first_word(tag.words) == "component")?;
+    if tags[last..]
+        .iter()
+        .any(|tag| first_word(tag.words) == "endcomponent")
+    {
+        return None;
+    }
+    let (_, parameters) = tags[last].words.split_once('(')?;
+    let parameters = parameters.rsplit_once(')').map_or(parameters, |(p, _)| p);
+    Some(
+        parameters
+            .split(',')
+            .map(|p| p.split('=').next().unwrap_or_default().trim())
+            .filter(|p| !p.is_empty())
+            .collect(),
+    )
 }
 
 /// What `name` loops over in the innermost `{% for name in ... %}` of
@@ -390,8 +439,9 @@ fn open_before<'s>(tags: &[Tag<'s>], before: usize) -> Vec<Open<'s>> {
             _ => PAIRS.iter().any(|(o, _)| *o == word),
         };
         if opens {
+            // `<card`, for `{% <card(x=1)> %}` or `{% <card> %}`.
             let keyword = match word.strip_prefix('<') {
-                Some(_) => &word[..word.find('(').unwrap_or(word.len())],
+                Some(name) => &word[..1 + component_name(name).len()],
                 None => word,
             };
             open.push(Open {
@@ -404,7 +454,7 @@ fn open_before<'s>(tags: &[Tag<'s>], before: usize) -> Vec<Open<'s>> {
         let closes = PAIRS.iter().find(|(_, end)| *end == word).map(|(o, _)| *o);
         let matches_top = |top: &Open| match (closes, word.strip_prefix("</")) {
             (Some(opener), _) => top.keyword == opener,
-            (None, Some(name)) => top.keyword.strip_prefix('<') == name.strip_suffix('>'),
+            (None, Some(name)) => top.keyword.strip_prefix('<') == Some(component_name(name)),
             _ => false,
         };
         if (closes.is_some() || word.starts_with("</")) && open.last().is_some_and(matches_top) {
@@ -412,6 +462,14 @@ fn open_before<'s>(tags: &[Tag<'s>], before: usize) -> Vec<Open<'s>> {
         }
     }
     open
+}
+
+/// `card` of `card(x=1)>`, `card>` or `card />`.
+fn component_name(after_bracket: &str) -> &str {
+    let end = after_bracket
+        .find(|c: char| c.is_whitespace() || matches!(c, '(' | '>' | '/'))
+        .unwrap_or(after_bracket.len());
+    &after_bracket[..end]
 }
 
 fn first_word(words: &str) -> &str {
@@ -512,6 +570,23 @@ mod tests {
     }
 
     #[test]
+    fn component_calls_and_a_part_after_else_are_read_as_tera_reads_them() {
+        let (_, help) = help_for(
+            "{% component card() %}x{% endcomponent card %}{% if title %}{% <card> %}hello{% </card> %}{% endfor %}",
+        );
+        assert_eq!(
+            help.unwrap(),
+            "`{% endfor %}` cannot end the `{% if title %}` at line 1, column 47, which is still open: end that one first with `{% endif %}`"
+        );
+        let (_, help) =
+            help_for("{% if score %}high{% else %}none{% elif metrics %}some{% endif %}");
+        assert_eq!(
+            help.unwrap(),
+            "`{% elif %}` cannot come after the `{% else %}` of the `{% if score %}` at line 1, column 1: `{% else %}` is its last part"
+        );
+    }
+
+    #[test]
     fn an_end_tag_with_nothing_open_says_so() {
         let (_, help) = help_for("<p>a</p>{% endif %}");
         assert_eq!(
@@ -561,6 +636,16 @@ mod tests {
             )
             .unwrap(),
             "`nmae` is not defined: the fields of `metrics[…]` are `id`, `name`; did you mean `name`?"
+        );
+        // Inside a component only its parameters are seen.
+        assert_eq!(
+            undefined(
+                "{% component win(w) %}{{ titel | label }}{% endcomponent win %}",
+                "label",
+                context.clone()
+            )
+            .unwrap(),
+            "`titel` is not defined: a component sees only its parameters, which here are `w`"
         );
         // A name bound by `set` or a component's parameter is not in the
         // context: nothing is said rather than something wrong.

@@ -169,7 +169,7 @@ rule!(MILESTONE_SLIPPED, "milestone-slipped", Warning,
     why: "A date that moves quietly is a promise broken quietly; the client should hear it from us, with the old and the new date.",
     fix: "Tell the client about the new date (log it under `updates.log` with `milestone:`), or keep the original `due:` date. Telling the client does not silence the warning: it reports the move for as long as you compare with a revision from before it, so that the change stays in view.");
 rule!(FIELD_IN_NOTES, "field-in-notes", Warning,
-    when: "the Markdown notes hold a line that reads as an internal field (`internal_notes:`, `qualification:`, `review:`, `value:`), or a second front matter (three fields or more after a `---` line)",
+    when: "the Markdown notes hold a line that reads as an internal field (`internal_notes:`, `qualification:`, `review:`, `value:`), or a second front matter (three fields or more, a `title:` among them, after a `---` line)",
     why: "The notes below the front matter are printed on the client's report as they are: a field written there by mistake, or a front matter pasted twice, shows the client what is meant for the practice.",
     fix: "Move the field above the closing `---`, into the front matter, or remove the pasted copy.");
 rule!(DONE_UNDONE, "done-undone", Warning,

@@ -33,12 +33,13 @@ pub fn fields_in_notes(body: &str, first_line: u32, file: &str, out: &mut Vec<Di
         if line.trim_end() == "---" {
             // A pasted front matter has at least its three required fields
             // (title, status, owner) in a row; a line or two of `name: text`
-            // between rules is Markdown (a heading, in fact).
-            let fields = lines
+            // between rules is Markdown (a heading, in fact), and three
+            // without a title most likely prose.
+            let fields: Vec<&str> = lines
                 .clone()
-                .take_while(|(_, l)| field_name(l).is_some_and(is_engagement_field))
-                .count();
-            if fields >= 3 {
+                .map_while(|(_, l)| field_name(l).filter(|name| is_engagement_field(name)))
+                .collect();
+            if fields.len() >= 3 && fields.contains(&"title") {
                 out.push(
                     Diagnostic::new(
                         rules::FIELD_IN_NOTES,
@@ -124,7 +125,7 @@ mod tests {
         // A thematic break before prose, a capitalised label, a field name
         // inside a sentence, YAML in a code block, one `title:` between
         // rules (a setext heading to Markdown).
-        let body = "Intro\n\n---\n\nNext steps.\nReview: on Monday.\nOur value: speed.\n```yaml\nreview:\n  decision: next\n```\n---\ntitle: not front matter\n---\n";
+        let body = "Intro\n\n---\n\nNext steps.\nReview: on Monday.\nOur value: speed.\n```yaml\nreview:\n  decision: next\n```\n---\ntitle: not front matter\n---\nstatus: green\nowner: Dana, until Priya is back\nstart: next week\n";
         assert!(found(body).is_empty(), "{:?}", found(body));
     }
 }
