@@ -388,7 +388,7 @@ fn typed<T: DeserializeOwned>(
             pos: root_pos,
         };
     }
-    let shape = crate::structure::check(&root, kind, file, root_pos, out);
+    let shape = crate::structure::check(&root, kind, file, &source.text, root_pos, out);
     // A repeated key keeps its first value, and a wrong optional field is
     // left out: the rest of the record is still read, so the other rules
     // report their findings in the same run.

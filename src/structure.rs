@@ -70,6 +70,7 @@ pub fn check(
     root: &Node,
     kind: RecordKind,
     file: &str,
+    source: &str,
     root_pos: Pos,
     out: &mut Vec<Diagnostic>,
 ) -> Outcome {
@@ -78,6 +79,7 @@ pub fn check(
     let mut walker = Walker {
         schema,
         file,
+        source,
         out,
         path: Vec::new(),
         unusable: 0,
@@ -342,6 +344,8 @@ fn owned(steps: &[Step<'_>]) -> Vec<OwnedStep> {
 struct Walker<'n, 'o> {
     schema: &'static Compiled,
     file: &'o str,
+    /// The record's text, for a bare number's spelling.
+    source: &'o str,
     out: &'o mut Vec<Diagnostic>,
     path: Vec<Step<'n>>,
     /// Problems no pruning can mend, in the part being checked.
@@ -447,10 +451,14 @@ impl<'n> Walker<'n, '_> {
             NodeKind::Str(text) if shape.slug && !crate::rules::repository::is_slug(text) => {
                 self.not_a_slug(node, text);
             }
-            // `id: 1.5` or `id: -3`: a bare number that is no slug however
-            // it is spelt (`id: 12` is one).
-            NodeKind::Int(i) if shape.slug && *i < 0 => self.not_a_slug(node, &i.to_string()),
-            NodeKind::Float(f) if shape.slug => self.not_a_slug(node, &f.to_string()),
+            // `id: 1.5`, `id: 0x1F`: a bare number or word is a slug only
+            // if its spelling is one (`id: 12` is).
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) if shape.slug => {
+                let spelt = crate::yaml::spelling(self.source, node.pos, &node.kind);
+                if let Some(text) = spelt.filter(|t| !crate::rules::repository::is_slug(t)) {
+                    self.not_a_slug(node, &text);
+                }
+            }
             NodeKind::Int(_) | NodeKind::Float(_) => self.check_number(node, shape),
             _ => {}
         }
@@ -814,8 +822,8 @@ impl<'n> Walker<'n, '_> {
     }
 
     /// Where else a field named `key` belongs, in words, when not here:
-    /// only when it has one home, and that home is a section (`updates:`),
-    /// not the items of a list, which a field out of place seldom means.
+    /// the sections (`updates:`) that have it, one or two, not the items of
+    /// a list, which a field out of place seldom means.
     fn elsewhere(&self, key: &str) -> Option<String> {
         let here: String = self.path[..self.path.len().saturating_sub(1)]
             .iter()
@@ -826,10 +834,24 @@ impl<'n> Walker<'n, '_> {
             .collect::<String>()
             .trim_start_matches('.')
             .to_owned();
-        let [home] = self.schema.homes.get(key)?.as_slice() else {
+        // In a list's item a stray field is most likely one of the item's
+        // own misnamed (`date:` for `due:`): its fields are listed instead.
+        if here.contains("[]") {
             return None;
-        };
-        (*home != here && !home.ends_with("[]")).then(|| say_home(home))
+        }
+        let sections: Vec<&String> = self
+            .schema
+            .homes
+            .get(key)?
+            .iter()
+            .filter(|home| !home.ends_with("[]") && **home != here)
+            .collect();
+        match sections.as_slice() {
+            [] => None,
+            [one] => Some(say_home(one)),
+            [one, two] => Some(format!("{}, or {}", say_home(one), say_home(two))),
+            _ => None,
+        }
     }
 
     /// `{ amount: ..., currency: ... }`: the fields a mapping asks for (its
@@ -1003,6 +1025,7 @@ mod tests {
             &parsed.root.unwrap(),
             kind,
             "f.md",
+            yaml,
             Pos::file_start(),
             &mut out,
         );
@@ -1224,6 +1247,28 @@ mod tests {
                 .any(|(path, _, help)| *path == "milestones[0].date"
                     && help.starts_with("remove it, or use one of: ")),
             "{said:?}"
+        );
+        // A number id is quoted as written, and is no slug unless its
+        // spelling is; a field of two sections names both.
+        for (id, shown) in [("2.0", "2.0"), ("0x1F", "0x1F")] {
+            let found = diagnose(
+                RecordKind::Engagement,
+                &format!(
+                    "success:\n  metrics:\n    - {{id: {id}, name: X, baseline: 1, target: 2}}\n"
+                ),
+            );
+            assert!(
+                found
+                    .iter()
+                    .any(|d| d.message == format!("metric id `{shown}` is not a slug")),
+                "{found:?}"
+            );
+        }
+        let found = diagnose(RecordKind::Engagement, "decision: accept\n");
+        assert!(
+            found.iter().any(|d| d.help
+                == "`decision` belongs under `qualification:`, or under `review:`; move it there"),
+            "{found:?}"
         );
         // A field at the wrong level is sent where it belongs; a name that
         // starts like a field gets it; fields due get an example.

@@ -411,11 +411,17 @@ fn non_breaking_space(text: &str, line: usize) -> Option<(usize, usize)> {
             let chars: Vec<char> = row.chars().collect();
             let indent = chars.iter().take_while(|c| c.is_whitespace()).count();
             // The colon that ends the line's leading key, if it has one.
-            let key_end = chars[indent..]
+            // (`- id:` has its key after the dash.)
+            let key_start = if chars[indent..].starts_with(&['-', ' ']) {
+                indent + 2
+            } else {
+                indent
+            };
+            let key_end = chars[key_start..]
                 .iter()
                 .position(|&c| c == ':' || c == ' ')
-                .map(|at| indent + at)
-                .filter(|&at| chars[at] == ':' && at > indent);
+                .map(|at| key_start + at)
+                .filter(|&at| chars[at] == ':' && at > key_start);
             let column = chars.iter().enumerate().position(|(at, &c)| {
                 c == '\u{a0}'
                     && (at < indent
@@ -499,9 +505,9 @@ fn explain_scan_error(text: &str, scan: &saphyr_parser::ScanError) -> Option<Exp
         });
     }
     // `milestones: []` and then items under it: the `[]` closed the list.
-    if let Some((line, list)) = closed_list_above(text, marker.line()) {
+    if let Some((line, column, list)) = closed_list_above(text, marker.line()) {
         return Some(Explained {
-            at: Some((line, 1)),
+            at: Some((line, column)),
             message: format!(
                 "`{list}` closes the list on this line, so the items under it belong to nothing"
             ),
@@ -515,7 +521,16 @@ fn explain_scan_error(text: &str, scan: &saphyr_parser::ScanError) -> Option<Exp
     // or a mapping to YAML.
     if let Some((_, value)) = row.split_once(": ")
         && matches!(value.trim_start().chars().next(), Some('[' | '{'))
-        && !matches!(value.trim_end().chars().last(), Some(']' | '}'))
+        && !matches!(
+            value
+                .split(" #")
+                .next()
+                .unwrap_or(value)
+                .trim_end()
+                .chars()
+                .last(),
+            Some(']' | '}')
+        )
     {
         return Some(Explained {
             at: None,
@@ -560,7 +575,7 @@ fn explain_scan_error(text: &str, scan: &saphyr_parser::ScanError) -> Option<Exp
 
 /// A line ending in `: []` (or `: {}`) just above `line` (1-based), with
 /// items under it: its line, and the `key: []`.
-fn closed_list_above(text: &str, line: usize) -> Option<(usize, String)> {
+fn closed_list_above(text: &str, line: usize) -> Option<(usize, usize, String)> {
     let rows: Vec<&str> = text.lines().take(line).collect();
     let (index, row) = rows
         .iter()
@@ -575,9 +590,15 @@ fn closed_list_above(text: &str, line: usize) -> Option<(usize, String)> {
     let code = row.split(" #").next().unwrap_or(row).trim_end();
     let next = rows[index + 1..].iter().find(|r| !r.trim().is_empty())?;
     let indent = |r: &str| r.len() - r.trim_start().len();
-    let closed = code.ends_with(": []") || code.ends_with(": {}");
-    (closed && (indent(next) > indent(row) || next.trim_start().starts_with("- ")))
-        .then(|| (index + 1, code.trim_start().to_owned()))
+    // Items (`- `) under it: a deeper field is an indentation slip instead.
+    let items = next.trim_start().starts_with("- ") && indent(next) >= indent(row);
+    (code.ends_with(": []") && items).then(|| {
+        (
+            index + 1,
+            code[..code.len() - 2].chars().count() + 1,
+            code.trim_start().to_owned(),
+        )
+    })
 }
 
 /// A `key: |` (or `>`) within five lines above `line` (1-based) whose
@@ -609,8 +630,11 @@ fn unindented_block_text(text: &str, line: usize) -> Option<(usize, usize, Strin
         let words = next_row.trim_start();
         let field = words.starts_with("- ")
             || words.starts_with('#')
-            || words.split_once(':').is_some_and(|(name, rest)| {
-                !name.contains(' ') && (rest.is_empty() || rest.starts_with(' '))
+            // `owner:Dana` or `owner:<NBSP>Dana` too: a field with a slip,
+            // which the other explanations name.
+            || words.split_once(':').is_some_and(|(name, _)| {
+                !name.is_empty()
+                    && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
             });
         (next_indent <= indent && !field).then(|| {
             (
@@ -722,13 +746,16 @@ fn line_without_colon<'t>(
 /// Reads one YAML document. `line_offset` is the number of lines before the
 /// document in its file, so positions are the file's own.
 pub fn parse(text: &str, line_offset: u32) -> Parsed {
-    // A lone carriage return (no line feed after it) is a line break to
-    // YAML but not to an editor or to the diagnostics' line numbers: read
-    // as a space, it keeps every position where the writer sees it.
+    // A lone carriage return (no line feed after it) among LF-ended lines
+    // is a line break to YAML but not to an editor or to the diagnostics'
+    // line numbers: read as a space, it keeps every position where the
+    // writer sees it.
     let without_lone_cr;
     // A file whose every line ends in CR alone is read as YAML reads it.
-    let text = if text.contains('\n') && has_lone_cr(text) {
-        without_lone_cr = replace_lone_cr(text);
+    let text = if has_lone_cr(text) {
+        // In a file of mostly CR-ended lines (a classic Mac file, perhaps
+        // with a line added since), each is a line break.
+        without_lone_cr = replace_lone_cr(text, if mostly_cr_lines(text) { '\n' } else { ' ' });
         without_lone_cr.as_str()
     } else {
         text
@@ -760,17 +787,27 @@ pub fn parse(text: &str, line_offset: u32) -> Parsed {
     }
 }
 
+/// More lines end in CR alone than in LF: a classic Mac file, perhaps with
+/// a line added since.
+fn mostly_cr_lines(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let lone_cr = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&at| bytes.get(at + 1) != Some(&b'\n'))
+        .count();
+    lone_cr > memchr::memchr_iter(b'\n', bytes).count()
+}
+
 fn has_lone_cr(text: &str) -> bool {
     memchr::memchr_iter(b'\r', text.as_bytes())
         .any(|at| text.as_bytes().get(at + 1) != Some(&b'\n'))
 }
 
-fn replace_lone_cr(text: &str) -> String {
+fn replace_lone_cr(text: &str, with: char) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         out.push(if c == '\r' && chars.peek() != Some(&'\n') {
-            ' '
+            with
         } else {
             c
         });
@@ -1797,6 +1834,32 @@ mod tests {
         );
         // A file of CR-only lines is read as YAML reads it: line by line.
         let node = root("name: Acme\rsince: 2024-05-01\rindustry: Freight\r");
+        assert_eq!(
+            node.to_value().get("industry").and_then(Value::as_str),
+            Some("Freight")
+        );
+    }
+
+    #[test]
+    fn explanations_give_way_to_what_the_line_really_holds() {
+        // A non-breaking space after the first key of a list item.
+        let (line, column, message, _) =
+            the_error("milestones:\n  - id:\u{a0}A\n    title: x\n    due: 2026-01-01\n");
+        assert_eq!((line, column), (2, 8));
+        assert!(message.contains("non-breaking"), "{message}");
+        // A closed bracket before a comment is no text going on.
+        let (_, _, message, _) = the_error("milestones:\n  - id: A\n   tags: [a]  # x\n");
+        assert!(!message.contains("starts with `[`"), "{message}");
+        // A deeper field after `[]` is an indentation slip, not items.
+        let (_, _, message, _) = the_error(
+            "success:\n  agreed: 2026-01-01\n  agreed_by: []\n    metrics:\n    - id: x\n",
+        );
+        assert!(!message.contains("closes the list"), "{message}");
+        // A field with a slip under `key: |` is named as that slip.
+        let (_, _, message, _) = the_error("internal_notes: |\nowner:Dana\n");
+        assert!(message.contains("no space after its colon"), "{message}");
+        // A classic Mac file with one LF-ended line added since.
+        let node = root("name: Acme\rsince: 2024-05-01\rindustry: Freight\n");
         assert_eq!(
             node.to_value().get("industry").and_then(Value::as_str),
             Some("Freight")

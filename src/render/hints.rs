@@ -288,15 +288,39 @@ fn component_around(before: &str) -> Option<Vec<&str>> {
     {
         return None;
     }
-    let (_, parameters) = tags[last].words.split_once('(')?;
-    let parameters = parameters.rsplit_once(')').map_or(parameters, |(p, _)| p);
-    Some(
-        parameters
-            .split(',')
-            .map(|p| p.split('=').next().unwrap_or_default().trim())
-            .filter(|p| !p.is_empty())
-            .collect(),
-    )
+    parameters_of(tags[last].words)
+}
+
+/// The parameter names of `component name(a, b: map, c=["x, y"])`: split
+/// at the commas outside brackets and quotes, each name before its `:`
+/// (a type) or `=` (a default).
+fn parameters_of(words: &str) -> Option<Vec<&str>> {
+    let (_, list) = words.split_once('(')?;
+    let list = list.rsplit_once(')').map_or(list, |(inside, _)| inside);
+    let mut names = Vec::new();
+    let (mut depth, mut quote, mut start) = (0usize, None, 0);
+    for (at, c) in list
+        .char_indices()
+        .chain(std::iter::once((list.len(), ',')))
+    {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'' | '`') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                let part = &list[start..at];
+                let name = part.split([':', '=']).next().unwrap_or_default().trim();
+                if !name.is_empty() {
+                    names.push(name);
+                }
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    Some(names)
 }
 
 /// What `name` loops over in the innermost `{% for name in ... %}` of
@@ -351,14 +375,8 @@ fn binds(source: &str, name: &str) -> bool {
                 .strip_prefix(start)
                 .is_some_and(|rest| first_word(rest.trim_start()).trim_end_matches('=') == name)
         });
-        let parameter = words.strip_prefix("component ").is_some_and(|rest| {
-            rest.split_once('(').is_some_and(|(_, parameters)| {
-                parameters
-                    .split([',', ')', '='])
-                    .map(str::trim)
-                    .any(|parameter| parameter == name)
-            })
-        });
+        let parameter = words.starts_with("component ")
+            && parameters_of(words).is_some_and(|names| names.contains(&name));
         set || parameter
     })
 }
@@ -646,6 +664,24 @@ mod tests {
             )
             .unwrap(),
             "`titel` is not defined: a component sees only its parameters, which here are `w`"
+        );
+        // Parameters with types and defaults that hold commas.
+        assert_eq!(
+            undefined(
+                "{% component win(w: map, labels=[\"a, b\", \"c\"]) %}{{ titel | label }}{% endcomponent win %}",
+                "label",
+                context.clone()
+            )
+            .unwrap(),
+            "`titel` is not defined: a component sees only its parameters, which here are `w`, `labels`"
+        );
+        assert_eq!(
+            undefined(
+                "{% component win(w: map) %}{{ w.titel | label }}{% endcomponent win %}",
+                "label",
+                context.clone()
+            ),
+            None
         );
         // A name bound by `set` or a component's parameter is not in the
         // context: nothing is said rather than something wrong.
